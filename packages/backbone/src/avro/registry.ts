@@ -1,0 +1,142 @@
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import avro from 'avsc';
+import { GovError } from '../errors/errors.ts';
+import { fingerprintBytes } from './fingerprint.ts';
+
+/**
+ * Avro single-object encoding (spec: "Single object encoding"): C3 01, the 8-byte little-endian
+ * CRC-64-AVRO fingerprint of the writer schema's canonical form, then the Avro binary body.
+ * There is no schema registry server to be had here, and the schemas live in the repo anyway:
+ * every reader loads `schemas/**.avsc` and finds the writer schema by fingerprint (docs/adr/0002).
+ */
+const MAGIC = Buffer.from([0xc3, 0x01]);
+
+export interface SchemaEntry {
+  /** Avro full name, also the CloudEvents type, e.g. govmesh.catalog.v1.CatalogEntryDrafted. */
+  name: string;
+  /** Version from the file name (Name.vN.avsc). */
+  version: number;
+  file: string;
+  type: avro.Type;
+  fingerprint: Buffer;
+  fingerprintHex: string;
+}
+
+export interface Decoded {
+  schema: SchemaEntry;
+  value: Record<string, unknown>;
+}
+
+const FILE_RE = /^(?<base>[A-Za-z][A-Za-z0-9]*)\.v(?<version>\d+)\.avsc$/;
+
+const walk = (dir: string): string[] =>
+  readdirSync(dir).flatMap((f) => {
+    const p = join(dir, f);
+    return statSync(p).isDirectory() ? walk(p) : [p];
+  });
+
+export const canonicalForm = (type: avro.Type): string => JSON.stringify(type.schema());
+
+export class SchemaRegistry {
+  readonly #byFingerprint = new Map<string, SchemaEntry>();
+  /** Latest version per full name: what writers use. */
+  readonly #latest = new Map<string, SchemaEntry>();
+  readonly #all: SchemaEntry[] = [];
+  readonly #resolvers = new Map<string, avro.Type>();
+
+  static fromDirectory(dir: string): SchemaRegistry {
+    const reg = new SchemaRegistry();
+    for (const file of walk(dir).filter((f) => f.endsWith('.avsc')).sort()) {
+      const m = FILE_RE.exec(file.split('/').pop()!);
+      if (m === null) throw new Error(`schema file name must be Name.vN.avsc: ${file}`);
+      const json: unknown = JSON.parse(readFileSync(file, 'utf8'));
+      reg.add(json, Number(m.groups!['version']), file);
+    }
+    return reg;
+  }
+
+  add(schemaJson: unknown, version: number, file = '<inline>'): SchemaEntry {
+    const type = avro.Type.forSchema(schemaJson as avro.Schema, { wrapUnions: false });
+    const name = type.name;
+    if (name === undefined) throw new Error(`top-level schema must be a named record: ${file}`);
+    const fp = fingerprintBytes(canonicalForm(type));
+    const entry: SchemaEntry = { name, version, file, type, fingerprint: fp, fingerprintHex: fp.toString('hex') };
+    this.#byFingerprint.set(entry.fingerprintHex, entry);
+    const cur = this.#latest.get(name);
+    if (cur === undefined || cur.version < version) this.#latest.set(name, entry);
+    this.#all.push(entry);
+    return entry;
+  }
+
+  entries(): readonly SchemaEntry[] {
+    return this.#all;
+  }
+
+  latest(name: string): SchemaEntry {
+    const e = this.#latest.get(name);
+    if (e === undefined) throw new Error(`no schema for ${name}`);
+    return e;
+  }
+
+  byFingerprint(hex: string): SchemaEntry | undefined {
+    return this.#byFingerprint.get(hex);
+  }
+
+  /** Encodes with the latest schema of `name`; invalid values name the offending field paths. */
+  encode(name: string, value: unknown): Buffer {
+    const entry = this.latest(name);
+    const paths: string[] = [];
+    if (!entry.type.isValid(value, { errorHook: (path) => paths.push(path.join('.')) })) {
+      throw new GovError('GOV_ERR_INPUT_INVALID', `value does not match ${name}: ${paths.join(', ')}`, {
+        violations: paths.map((p) => ({ field: p, description: `does not match ${name}` })),
+      });
+    }
+    return Buffer.concat([MAGIC, entry.fingerprint, entry.type.toBuffer(value)]);
+  }
+
+  /**
+   * Decodes a single-object-encoded value. Written with an older version of the same name, it is
+   * resolved to the latest (reader) version, so consumers only ever see the current shape.
+   */
+  decode(buf: Buffer): Decoded {
+    if (buf.length < 10 || buf[0] !== 0xc3 || buf[1] !== 0x01) {
+      throw new GovError('GOV_ERR_EVENT_UNDECODABLE', 'value is not Avro single-object encoded (missing C3 01 marker)');
+    }
+    const hex = buf.subarray(2, 10).toString('hex');
+    const writer = this.#byFingerprint.get(hex);
+    if (writer === undefined) throw new GovError('GOV_ERR_EVENT_UNDECODABLE', `unknown schema fingerprint ${hex}`);
+    const reader = this.latest(writer.name);
+    try {
+      if (reader === writer) return { schema: writer, value: writer.type.fromBuffer(buf.subarray(10)) as Record<string, unknown> };
+      let resolver = this.#resolvers.get(hex);
+      if (resolver === undefined) {
+        resolver = reader.type.createResolver(writer.type) as unknown as avro.Type;
+        this.#resolvers.set(hex, resolver);
+      }
+      return { schema: reader, value: reader.type.fromBuffer(buf.subarray(10), resolver as never) as Record<string, unknown> };
+    } catch (err) {
+      throw new GovError('GOV_ERR_EVENT_UNDECODABLE', `cannot decode ${writer.name}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+}
+
+/** Both-ways compatibility of every version of a name with every other (FULL_TRANSITIVE). */
+export const compatibilityProblems = (registry: SchemaRegistry): string[] => {
+  const byName = new Map<string, SchemaEntry[]>();
+  for (const e of registry.entries()) byName.set(e.name, [...(byName.get(e.name) ?? []), e]);
+  const problems: string[] = [];
+  for (const [name, versions] of byName) {
+    for (const a of versions) {
+      for (const b of versions) {
+        if (a === b) continue;
+        try {
+          a.type.createResolver(b.type);
+        } catch (err) {
+          problems.push(`${name} v${a.version} cannot read data written with v${b.version}: ${(err as Error).message}`);
+        }
+      }
+    }
+  }
+  return problems;
+};

@@ -1,0 +1,59 @@
+import kafkajs from 'kafkajs';
+import type { Logger } from '../telemetry/logging.ts';
+
+const { Kafka, Partitioners, logLevel } = kafkajs;
+export type { Kafka, Producer, Consumer, Admin, KafkaMessage, IHeaders } from 'kafkajs';
+
+/** The backbone's port to Kafka; kafkajs stays behind it (its maintenance is uncertain). */
+export const createKafka = (opts: { clientId: string; brokers: string[]; logger: Logger }): kafkajs.Kafka =>
+  new Kafka({
+    clientId: opts.clientId,
+    brokers: opts.brokers,
+    retry: { initialRetryTime: 100, retries: 8 },
+    logLevel: logLevel.WARN,
+    logCreator: () => (entry) => {
+      const { message, ...extra } = entry.log;
+      const level = entry.level <= logLevel.ERROR ? 'error' : entry.level === logLevel.WARN ? 'warn' : 'debug';
+      opts.logger[level]({ kafka: extra, namespace: entry.namespace }, message);
+    },
+  });
+
+/** Idempotent producer (acks=all is implied): broker-side dedupe of retried batches, in order. */
+export const createProducer = (kafka: kafkajs.Kafka): kafkajs.Producer =>
+  kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+
+export interface TopicSpec {
+  topic: string;
+  partitions?: number;
+  /** Event topics are the replay source: kept forever unless the platform says otherwise. */
+  retentionMs?: number;
+}
+
+export const ensureTopics = async (kafka: kafkajs.Kafka, topics: TopicSpec[]): Promise<void> => {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = topics.filter((t) => !existing.has(t.topic));
+    if (missing.length > 0) {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((t) => ({
+          topic: t.topic,
+          numPartitions: t.partitions ?? 3,
+          replicationFactor: -1,
+          configEntries: [{ name: 'retention.ms', value: String(t.retentionMs ?? -1) }],
+        })),
+      });
+    }
+  } finally {
+    await admin.disconnect();
+  }
+};
+
+/** Topic names: one per platform and stream, e.g. national.catalog.events. */
+export const topics = {
+  events: (platform: string, service: string) => `${platform}.${service}.events`,
+  ingest: (platform: string, service: string) => `${platform}.${service}.ingest`,
+  deadLetter: (topic: string) => `${topic}.dlq`,
+};

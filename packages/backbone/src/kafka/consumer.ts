@@ -1,0 +1,153 @@
+import type kafkajs from 'kafkajs';
+import type { SchemaRegistry, Decoded } from '../avro/registry.ts';
+import { envelopeFromHeaders, headersToStrings, type Envelope } from '../envelope/envelope.ts';
+import { asGovError, GovError } from '../errors/errors.ts';
+import { toDeadLetterHeaders } from '../errors/problem.ts';
+import type { Logger } from '../telemetry/logging.ts';
+import type { BackboneMetrics } from '../telemetry/metrics.ts';
+import { contextFromTraceparent, inSpan, SpanKind } from '../telemetry/tracing.ts';
+import { topics as topicNames } from './client.ts';
+
+/**
+ * A consumer-group runner for event topics.
+ *
+ * - Each record is decoded (CloudEvents headers + Avro single-object value). A record that cannot
+ *   be decoded goes straight to `<topic>.dlq`: retrying cannot fix it.
+ * - A failing handler is retried with exponential backoff; a non-retryable GovError or the last
+ *   failed attempt sends the record to the dead-letter topic with the original topic, partition,
+ *   offset and the error in headers. Only then is the offset committed: nothing is dropped.
+ * - Handlers must be idempotent (use Inbox), because Kafka delivers at least once.
+ */
+export interface ConsumedEvent {
+  envelope: Envelope;
+  decoded: Decoded;
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | undefined;
+  headers: Record<string, string>;
+  value: Buffer;
+}
+
+export interface EventConsumerOptions {
+  kafka: kafkajs.Kafka;
+  groupId: string;
+  topics: (string | RegExp)[];
+  registry: SchemaRegistry;
+  producer: kafkajs.Producer;
+  logger: Logger;
+  metrics: BackboneMetrics;
+  maxAttempts: number;
+  handle: (event: ConsumedEvent) => Promise<void>;
+  fromBeginning?: boolean;
+  backoffMs?: number;
+}
+
+export class EventConsumer {
+  readonly #o: EventConsumerOptions;
+  readonly #consumer: kafkajs.Consumer;
+  #inFlight = 0;
+
+  constructor(opts: EventConsumerOptions) {
+    this.#o = opts;
+    this.#consumer = opts.kafka.consumer({ groupId: opts.groupId, allowAutoTopicCreation: false, sessionTimeout: 30000, heartbeatInterval: 3000 });
+  }
+
+  async start(): Promise<void> {
+    await this.#consumer.connect();
+    await this.#consumer.subscribe({ topics: this.#o.topics, fromBeginning: this.#o.fromBeginning ?? true });
+    await this.#consumer.run({ autoCommit: true, eachMessage: (p) => this.#eachMessage(p) });
+  }
+
+  /** Lets the record in flight finish, commits, leaves the group. */
+  async stop(): Promise<void> {
+    await this.#consumer.disconnect();
+  }
+
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  async #eachMessage({ topic, partition, message, heartbeat }: kafkajs.EachMessagePayload): Promise<void> {
+    this.#inFlight += 1;
+    try {
+      let event: ConsumedEvent;
+      try {
+        event = this.decode(topic, partition, message);
+      } catch (err) {
+        await this.#deadLetter(topic, partition, message, err);
+        return;
+      }
+      const parent = contextFromTraceparent(event.envelope.traceparent);
+      await inSpan(`process ${topic}`, SpanKind.CONSUMER, parent, { 'messaging.system': 'kafka', 'messaging.destination.name': topic, 'messaging.message.id': event.envelope.id }, async () => {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await this.#o.handle(event);
+            this.#o.metrics.consumed.inc({ topic, result: 'ok' });
+            return;
+          } catch (err) {
+            const e = asGovError(err);
+            if (!e.retryable || attempt >= this.#o.maxAttempts) {
+              await this.#deadLetter(topic, partition, message, err);
+              return;
+            }
+            this.#o.logger.warn({ err, topic, partition, offset: message.offset, attempt }, 'event handler failed; retrying');
+            await new Promise((r) => setTimeout(r, (this.#o.backoffMs ?? 100) * 2 ** (attempt - 1)));
+            await heartbeat();
+          }
+        }
+      });
+    } finally {
+      this.#inFlight -= 1;
+    }
+  }
+
+  decode(topic: string, partition: number, message: kafkajs.KafkaMessage): ConsumedEvent {
+    if (message.value === null) throw new GovError('GOV_ERR_EVENT_UNDECODABLE', 'record has no value (tombstones are not events)');
+    const envelope = envelopeFromHeaders(message.headers);
+    const decoded = this.#o.registry.decode(message.value);
+    if (decoded.schema.name !== envelope.type) {
+      throw new GovError('GOV_ERR_EVENT_UNDECODABLE', `ce_type ${envelope.type} does not match the value's schema ${decoded.schema.name}`, {
+        violations: [{ field: 'ce_type', description: `expected ${decoded.schema.name}` }],
+      });
+    }
+    return {
+      envelope,
+      decoded,
+      topic,
+      partition,
+      offset: message.offset,
+      key: message.key?.toString(),
+      headers: headersToStrings(message.headers),
+      value: message.value,
+    };
+  }
+
+  async #deadLetter(topic: string, partition: number, message: kafkajs.KafkaMessage, err: unknown): Promise<void> {
+    const e = asGovError(err);
+    const dlq = topicNames.deadLetter(topic);
+    this.#o.logger.error({ err, topic, partition, offset: message.offset, dlq, code: e.code }, 'event sent to dead-letter topic');
+    // If this send fails the handler throws, kafkajs does not commit, and the record is retried.
+    await this.#o.producer.send({
+      topic: dlq,
+      acks: -1,
+      messages: [
+        {
+          key: message.key,
+          value: message.value,
+          headers: {
+            ...headersToStrings(message.headers),
+            ...toDeadLetterHeaders(err),
+            'x-original-topic': topic,
+            'x-original-partition': String(partition),
+            'x-original-offset': message.offset,
+            'x-consumer-group': this.#o.groupId,
+            'x-failed-at': new Date().toISOString(),
+          },
+        },
+      ],
+    });
+    this.#o.metrics.deadLettered.inc({ topic, code: e.code });
+    this.#o.metrics.consumed.inc({ topic, result: 'dead-lettered' });
+  }
+}

@@ -1,0 +1,134 @@
+import { context, propagation, trace } from '@opentelemetry/api';
+import type { SchemaRegistry } from '../avro/registry.ts';
+import { concurrencyConflict } from '../errors/errors.ts';
+import { envelopeToHeaders, type Envelope } from '../envelope/envelope.ts';
+import { uuidv7 } from '../envelope/uuid.ts';
+import type { CommandContext, Decider, DecisionDeps, DomainEvent } from '../domain/decider.ts';
+import { fold } from '../domain/decider.ts';
+import { isUniqueViolation, type Database, type Tx } from './database.ts';
+
+/**
+ * An event-sourced aggregate store: one PostgreSQL schema per service. A command is handled in
+ * one transaction: load the aggregate's events, fold them, decide, append the new events under
+ * a unique (aggregate_id, version) (optimistic concurrency), and write one outbox row per event.
+ * The relay publishes the outbox later; nothing reaches Kafka that was not committed here.
+ */
+export interface StoredEvent<E extends DomainEvent = DomainEvent> {
+  event: E;
+  envelope: Envelope;
+  version: number;
+  value: Buffer;
+}
+
+export interface AggregateStoreOptions {
+  db: Database;
+  schema: string;
+  registry: SchemaRegistry;
+  /** Avro namespace of this service's events, e.g. govmesh.catalog.v1. */
+  namespace: string;
+  /** CloudEvents source, e.g. /platforms/national/services/catalog. */
+  source: string;
+  deps: DecisionDeps;
+}
+
+export interface HandleResult<E extends DomainEvent, S> {
+  events: StoredEvent<E>[];
+  state: S;
+  version: number;
+}
+
+export class AggregateStore {
+  readonly #o: AggregateStoreOptions;
+  constructor(opts: AggregateStoreOptions) {
+    this.#o = opts;
+  }
+
+  get schema(): string {
+    return this.#o.schema;
+  }
+
+  async load<E extends DomainEvent>(aggregateId: string, tx?: Tx): Promise<StoredEvent<E>[]> {
+    const sql = `select version, event_type, data, envelope from ${this.#o.schema}.events where aggregate_id = $1 order by version`;
+    const rows = await (tx ?? this.#o.db).query<{ version: number; data: Buffer; envelope: Envelope }>(sql, [aggregateId]);
+    return rows.map((r) => {
+      const decoded = this.#o.registry.decode(r.data);
+      const type = decoded.schema.name.slice(this.#o.namespace.length + 1);
+      return { event: { type, data: decoded.value } as E, envelope: r.envelope, version: r.version, value: r.data };
+    });
+  }
+
+  async state<C, E extends DomainEvent, S>(decider: Decider<C, E, S>, aggregateId: string): Promise<{ state: S; version: number; events: StoredEvent<E>[] }> {
+    const events = await this.load<E>(aggregateId);
+    return { state: fold(decider, events.map((e) => e.event)), version: events.length, events };
+  }
+
+  /**
+   * Handles one command. `topic` is where the events go; `inline` runs in the same transaction
+   * for write-side indexes that must never lag (e.g. deadlines).
+   */
+  async handle<C, E extends DomainEvent, S>(args: {
+    decider: Decider<C, E, S>;
+    aggregateType: string;
+    aggregateId: string;
+    command: C;
+    ctx: CommandContext;
+    topic: string;
+    inline?: (tx: Tx, events: StoredEvent<E>[], state: S) => Promise<void>;
+  }): Promise<HandleResult<E, S>> {
+    const { decider, aggregateId, ctx } = args;
+    try {
+      return await this.#o.db.transaction(async (tx) => {
+        const history = await this.load<E>(aggregateId, tx);
+        let state = fold(decider, history.map((h) => h.event));
+        const decided = decider.decide(args.command, state, ctx, this.#o.deps);
+        const traceparent = currentTraceparent();
+        const stored: StoredEvent<E>[] = [];
+        let version = history.length;
+        for (const event of decided) {
+          version += 1;
+          const fullName = `${this.#o.namespace}.${event.type}`;
+          const value = this.#o.registry.encode(fullName, event.data);
+          const schema = this.#o.registry.latest(fullName);
+          const envelope: Envelope = {
+            id: uuidv7(ctx.at.getTime()),
+            type: fullName,
+            source: this.#o.source,
+            subject: aggregateId,
+            time: ctx.at.toISOString(),
+            specversion: '1.0',
+            datacontenttype: 'application/avro',
+            dataschema: `urn:govmesh:avro:${fullName}:${schema.fingerprintHex}`,
+            correlationid: ctx.correlationId ?? aggregateId,
+            causationid: ctx.causationId ?? ctx.commandId,
+            partitionkey: aggregateId,
+          };
+          if (traceparent !== undefined) envelope.traceparent = traceparent;
+          await tx.query(
+            `insert into ${this.#o.schema}.events (aggregate_type, aggregate_id, version, event_id, event_type, data, envelope) values ($1, $2, $3, $4, $5, $6, $7)`,
+            [args.aggregateType, aggregateId, version, envelope.id, fullName, value, JSON.stringify(envelope)],
+          );
+          await tx.query(`insert into ${this.#o.schema}.outbox (topic, key, headers, value) values ($1, $2, $3, $4)`, [
+            args.topic,
+            aggregateId,
+            JSON.stringify(envelopeToHeaders(envelope)),
+            value,
+          ]);
+          state = decider.evolve(state, event);
+          stored.push({ event, envelope, version, value });
+        }
+        if (args.inline !== undefined && stored.length > 0) await args.inline(tx, stored, state);
+        return { events: stored, state, version };
+      });
+    } catch (err) {
+      if (isUniqueViolation(err)) throw concurrencyConflict(aggregateId);
+      throw err;
+    }
+  }
+}
+
+const currentTraceparent = (): string | undefined => {
+  if (trace.getSpan(context.active()) === undefined) return undefined;
+  const carrier: Record<string, string> = {};
+  propagation.inject(context.active(), carrier);
+  return carrier['traceparent'];
+};

@@ -1,0 +1,31 @@
+import client from 'prom-client';
+
+/** Prometheus metrics shared by the backbone; each service gets its own registry. */
+export interface BackboneMetrics {
+  registry: client.Registry;
+  outboxPublished: client.Counter<'topic'>;
+  outboxLag: client.Gauge;
+  consumed: client.Counter<'topic' | 'result'>;
+  deadLettered: client.Counter<'topic' | 'code'>;
+  commandDuration: client.Histogram<'command' | 'result'>;
+}
+
+export const createMetrics = (service: string): BackboneMetrics => {
+  const registry = new client.Registry();
+  registry.setDefaultLabels({ service });
+  client.collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    outboxPublished: new client.Counter({ name: 'govmesh_outbox_published_total', help: 'events relayed from the outbox to Kafka', labelNames: ['topic'], registers: [registry] }),
+    outboxLag: new client.Gauge({ name: 'govmesh_outbox_pending', help: 'outbox rows not yet relayed (last poll)', registers: [registry] }),
+    consumed: new client.Counter({ name: 'govmesh_consumer_events_total', help: 'events consumed, by result', labelNames: ['topic', 'result'], registers: [registry] }),
+    deadLettered: new client.Counter({ name: 'govmesh_dead_letter_total', help: 'events sent to a dead-letter topic', labelNames: ['topic', 'code'], registers: [registry] }),
+    commandDuration: new client.Histogram({
+      name: 'govmesh_command_duration_seconds',
+      help: 'command handling time',
+      labelNames: ['command', 'result'],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+  };
+};
