@@ -4,7 +4,7 @@ import type { WorkingCalendar } from '../time/calendar.ts';
  * A domain event as the domain sees it: the short type name (the Avro record name) and its data.
  * The Avro full name is `${namespace}.${type}`.
  */
-export interface DomainEvent<T extends string = string, D = Record<string, unknown>> {
+export interface DomainEvent<T extends string = string, D = object> {
   type: T;
   data: D;
 }

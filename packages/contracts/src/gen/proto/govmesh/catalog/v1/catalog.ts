@@ -23,9 +23,66 @@ export const protobufPackage = "govmesh.catalog.v1";
 
 export const protobufFileName = "govmesh/catalog/v1/catalog.proto";
 
+export const Grade = {
+  GRADE_UNSPECIFIED: 0,
+  GRADE_CORE: 1,
+  GRADE_IMPORTANT: 2,
+  GRADE_GENERAL: 3,
+  UNRECOGNIZED: -1,
+} as const;
+
+export type Grade = typeof Grade[keyof typeof Grade];
+
+export namespace Grade {
+  export type GRADE_UNSPECIFIED = typeof Grade.GRADE_UNSPECIFIED;
+  export type GRADE_CORE = typeof Grade.GRADE_CORE;
+  export type GRADE_IMPORTANT = typeof Grade.GRADE_IMPORTANT;
+  export type GRADE_GENERAL = typeof Grade.GRADE_GENERAL;
+  export type UNRECOGNIZED = typeof Grade.UNRECOGNIZED;
+}
+
+export function gradeFromJSON(object: any): Grade {
+  switch (object) {
+    case 0:
+    case "GRADE_UNSPECIFIED":
+      return Grade.GRADE_UNSPECIFIED;
+    case 1:
+    case "GRADE_CORE":
+      return Grade.GRADE_CORE;
+    case 2:
+    case "GRADE_IMPORTANT":
+      return Grade.GRADE_IMPORTANT;
+    case 3:
+    case "GRADE_GENERAL":
+      return Grade.GRADE_GENERAL;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return Grade.UNRECOGNIZED;
+  }
+}
+
+export function gradeToJSON(object: Grade): string {
+  switch (object) {
+    case Grade.GRADE_UNSPECIFIED:
+      return "GRADE_UNSPECIFIED";
+    case Grade.GRADE_CORE:
+      return "GRADE_CORE";
+    case Grade.GRADE_IMPORTANT:
+      return "GRADE_IMPORTANT";
+    case Grade.GRADE_GENERAL:
+      return "GRADE_GENERAL";
+    case Grade.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 export const ShareAttribute = {
   SHARE_ATTRIBUTE_UNSPECIFIED: 0,
   SHARE_ATTRIBUTE_UNCONDITIONAL: 1,
+  SHARE_ATTRIBUTE_CONDITIONAL: 2,
+  SHARE_ATTRIBUTE_NOT_SHARED: 3,
   UNRECOGNIZED: -1,
 } as const;
 
@@ -34,6 +91,8 @@ export type ShareAttribute = typeof ShareAttribute[keyof typeof ShareAttribute];
 export namespace ShareAttribute {
   export type SHARE_ATTRIBUTE_UNSPECIFIED = typeof ShareAttribute.SHARE_ATTRIBUTE_UNSPECIFIED;
   export type SHARE_ATTRIBUTE_UNCONDITIONAL = typeof ShareAttribute.SHARE_ATTRIBUTE_UNCONDITIONAL;
+  export type SHARE_ATTRIBUTE_CONDITIONAL = typeof ShareAttribute.SHARE_ATTRIBUTE_CONDITIONAL;
+  export type SHARE_ATTRIBUTE_NOT_SHARED = typeof ShareAttribute.SHARE_ATTRIBUTE_NOT_SHARED;
   export type UNRECOGNIZED = typeof ShareAttribute.UNRECOGNIZED;
 }
 
@@ -45,6 +104,12 @@ export function shareAttributeFromJSON(object: any): ShareAttribute {
     case 1:
     case "SHARE_ATTRIBUTE_UNCONDITIONAL":
       return ShareAttribute.SHARE_ATTRIBUTE_UNCONDITIONAL;
+    case 2:
+    case "SHARE_ATTRIBUTE_CONDITIONAL":
+      return ShareAttribute.SHARE_ATTRIBUTE_CONDITIONAL;
+    case 3:
+    case "SHARE_ATTRIBUTE_NOT_SHARED":
+      return ShareAttribute.SHARE_ATTRIBUTE_NOT_SHARED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -58,21 +123,2063 @@ export function shareAttributeToJSON(object: ShareAttribute): string {
       return "SHARE_ATTRIBUTE_UNSPECIFIED";
     case ShareAttribute.SHARE_ATTRIBUTE_UNCONDITIONAL:
       return "SHARE_ATTRIBUTE_UNCONDITIONAL";
+    case ShareAttribute.SHARE_ATTRIBUTE_CONDITIONAL:
+      return "SHARE_ATTRIBUTE_CONDITIONAL";
+    case ShareAttribute.SHARE_ATTRIBUTE_NOT_SHARED:
+      return "SHARE_ATTRIBUTE_NOT_SHARED";
     case ShareAttribute.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
   }
 }
 
+export const ShareMethod = {
+  SHARE_METHOD_UNSPECIFIED: 0,
+  SHARE_METHOD_API: 1,
+  SHARE_METHOD_BATCH: 2,
+  SHARE_METHOD_FILE: 3,
+  UNRECOGNIZED: -1,
+} as const;
+
+export type ShareMethod = typeof ShareMethod[keyof typeof ShareMethod];
+
+export namespace ShareMethod {
+  export type SHARE_METHOD_UNSPECIFIED = typeof ShareMethod.SHARE_METHOD_UNSPECIFIED;
+  export type SHARE_METHOD_API = typeof ShareMethod.SHARE_METHOD_API;
+  export type SHARE_METHOD_BATCH = typeof ShareMethod.SHARE_METHOD_BATCH;
+  export type SHARE_METHOD_FILE = typeof ShareMethod.SHARE_METHOD_FILE;
+  export type UNRECOGNIZED = typeof ShareMethod.UNRECOGNIZED;
+}
+
+export function shareMethodFromJSON(object: any): ShareMethod {
+  switch (object) {
+    case 0:
+    case "SHARE_METHOD_UNSPECIFIED":
+      return ShareMethod.SHARE_METHOD_UNSPECIFIED;
+    case 1:
+    case "SHARE_METHOD_API":
+      return ShareMethod.SHARE_METHOD_API;
+    case 2:
+    case "SHARE_METHOD_BATCH":
+      return ShareMethod.SHARE_METHOD_BATCH;
+    case 3:
+    case "SHARE_METHOD_FILE":
+      return ShareMethod.SHARE_METHOD_FILE;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return ShareMethod.UNRECOGNIZED;
+  }
+}
+
+export function shareMethodToJSON(object: ShareMethod): string {
+  switch (object) {
+    case ShareMethod.SHARE_METHOD_UNSPECIFIED:
+      return "SHARE_METHOD_UNSPECIFIED";
+    case ShareMethod.SHARE_METHOD_API:
+      return "SHARE_METHOD_API";
+    case ShareMethod.SHARE_METHOD_BATCH:
+      return "SHARE_METHOD_BATCH";
+    case ShareMethod.SHARE_METHOD_FILE:
+      return "SHARE_METHOD_FILE";
+    case ShareMethod.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+export const UpdateFrequency = {
+  UPDATE_FREQUENCY_UNSPECIFIED: 0,
+  UPDATE_FREQUENCY_REAL_TIME: 1,
+  UPDATE_FREQUENCY_DAILY: 2,
+  UPDATE_FREQUENCY_WEEKLY: 3,
+  UPDATE_FREQUENCY_MONTHLY: 4,
+  UPDATE_FREQUENCY_QUARTERLY: 5,
+  UPDATE_FREQUENCY_YEARLY: 6,
+  UPDATE_FREQUENCY_IRREGULAR: 7,
+  UNRECOGNIZED: -1,
+} as const;
+
+export type UpdateFrequency = typeof UpdateFrequency[keyof typeof UpdateFrequency];
+
+export namespace UpdateFrequency {
+  export type UPDATE_FREQUENCY_UNSPECIFIED = typeof UpdateFrequency.UPDATE_FREQUENCY_UNSPECIFIED;
+  export type UPDATE_FREQUENCY_REAL_TIME = typeof UpdateFrequency.UPDATE_FREQUENCY_REAL_TIME;
+  export type UPDATE_FREQUENCY_DAILY = typeof UpdateFrequency.UPDATE_FREQUENCY_DAILY;
+  export type UPDATE_FREQUENCY_WEEKLY = typeof UpdateFrequency.UPDATE_FREQUENCY_WEEKLY;
+  export type UPDATE_FREQUENCY_MONTHLY = typeof UpdateFrequency.UPDATE_FREQUENCY_MONTHLY;
+  export type UPDATE_FREQUENCY_QUARTERLY = typeof UpdateFrequency.UPDATE_FREQUENCY_QUARTERLY;
+  export type UPDATE_FREQUENCY_YEARLY = typeof UpdateFrequency.UPDATE_FREQUENCY_YEARLY;
+  export type UPDATE_FREQUENCY_IRREGULAR = typeof UpdateFrequency.UPDATE_FREQUENCY_IRREGULAR;
+  export type UNRECOGNIZED = typeof UpdateFrequency.UNRECOGNIZED;
+}
+
+export function updateFrequencyFromJSON(object: any): UpdateFrequency {
+  switch (object) {
+    case 0:
+    case "UPDATE_FREQUENCY_UNSPECIFIED":
+      return UpdateFrequency.UPDATE_FREQUENCY_UNSPECIFIED;
+    case 1:
+    case "UPDATE_FREQUENCY_REAL_TIME":
+      return UpdateFrequency.UPDATE_FREQUENCY_REAL_TIME;
+    case 2:
+    case "UPDATE_FREQUENCY_DAILY":
+      return UpdateFrequency.UPDATE_FREQUENCY_DAILY;
+    case 3:
+    case "UPDATE_FREQUENCY_WEEKLY":
+      return UpdateFrequency.UPDATE_FREQUENCY_WEEKLY;
+    case 4:
+    case "UPDATE_FREQUENCY_MONTHLY":
+      return UpdateFrequency.UPDATE_FREQUENCY_MONTHLY;
+    case 5:
+    case "UPDATE_FREQUENCY_QUARTERLY":
+      return UpdateFrequency.UPDATE_FREQUENCY_QUARTERLY;
+    case 6:
+    case "UPDATE_FREQUENCY_YEARLY":
+      return UpdateFrequency.UPDATE_FREQUENCY_YEARLY;
+    case 7:
+    case "UPDATE_FREQUENCY_IRREGULAR":
+      return UpdateFrequency.UPDATE_FREQUENCY_IRREGULAR;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return UpdateFrequency.UNRECOGNIZED;
+  }
+}
+
+export function updateFrequencyToJSON(object: UpdateFrequency): string {
+  switch (object) {
+    case UpdateFrequency.UPDATE_FREQUENCY_UNSPECIFIED:
+      return "UPDATE_FREQUENCY_UNSPECIFIED";
+    case UpdateFrequency.UPDATE_FREQUENCY_REAL_TIME:
+      return "UPDATE_FREQUENCY_REAL_TIME";
+    case UpdateFrequency.UPDATE_FREQUENCY_DAILY:
+      return "UPDATE_FREQUENCY_DAILY";
+    case UpdateFrequency.UPDATE_FREQUENCY_WEEKLY:
+      return "UPDATE_FREQUENCY_WEEKLY";
+    case UpdateFrequency.UPDATE_FREQUENCY_MONTHLY:
+      return "UPDATE_FREQUENCY_MONTHLY";
+    case UpdateFrequency.UPDATE_FREQUENCY_QUARTERLY:
+      return "UPDATE_FREQUENCY_QUARTERLY";
+    case UpdateFrequency.UPDATE_FREQUENCY_YEARLY:
+      return "UPDATE_FREQUENCY_YEARLY";
+    case UpdateFrequency.UPDATE_FREQUENCY_IRREGULAR:
+      return "UPDATE_FREQUENCY_IRREGULAR";
+    case UpdateFrequency.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+export const AssessmentKind = {
+  ASSESSMENT_KIND_UNSPECIFIED: 0,
+  ASSESSMENT_KIND_SECRECY_RISK: 1,
+  ASSESSMENT_KIND_PERSONAL_INFORMATION: 2,
+  UNRECOGNIZED: -1,
+} as const;
+
+export type AssessmentKind = typeof AssessmentKind[keyof typeof AssessmentKind];
+
+export namespace AssessmentKind {
+  export type ASSESSMENT_KIND_UNSPECIFIED = typeof AssessmentKind.ASSESSMENT_KIND_UNSPECIFIED;
+  export type ASSESSMENT_KIND_SECRECY_RISK = typeof AssessmentKind.ASSESSMENT_KIND_SECRECY_RISK;
+  export type ASSESSMENT_KIND_PERSONAL_INFORMATION = typeof AssessmentKind.ASSESSMENT_KIND_PERSONAL_INFORMATION;
+  export type UNRECOGNIZED = typeof AssessmentKind.UNRECOGNIZED;
+}
+
+export function assessmentKindFromJSON(object: any): AssessmentKind {
+  switch (object) {
+    case 0:
+    case "ASSESSMENT_KIND_UNSPECIFIED":
+      return AssessmentKind.ASSESSMENT_KIND_UNSPECIFIED;
+    case 1:
+    case "ASSESSMENT_KIND_SECRECY_RISK":
+      return AssessmentKind.ASSESSMENT_KIND_SECRECY_RISK;
+    case 2:
+    case "ASSESSMENT_KIND_PERSONAL_INFORMATION":
+      return AssessmentKind.ASSESSMENT_KIND_PERSONAL_INFORMATION;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return AssessmentKind.UNRECOGNIZED;
+  }
+}
+
+export function assessmentKindToJSON(object: AssessmentKind): string {
+  switch (object) {
+    case AssessmentKind.ASSESSMENT_KIND_UNSPECIFIED:
+      return "ASSESSMENT_KIND_UNSPECIFIED";
+    case AssessmentKind.ASSESSMENT_KIND_SECRECY_RISK:
+      return "ASSESSMENT_KIND_SECRECY_RISK";
+    case AssessmentKind.ASSESSMENT_KIND_PERSONAL_INFORMATION:
+      return "ASSESSMENT_KIND_PERSONAL_INFORMATION";
+    case AssessmentKind.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+export const UpdateTrigger = {
+  UPDATE_TRIGGER_UNSPECIFIED: 0,
+  UPDATE_TRIGGER_LAW_CHANGE: 1,
+  UPDATE_TRIGGER_DUTY_CHANGE: 2,
+  UNRECOGNIZED: -1,
+} as const;
+
+export type UpdateTrigger = typeof UpdateTrigger[keyof typeof UpdateTrigger];
+
+export namespace UpdateTrigger {
+  export type UPDATE_TRIGGER_UNSPECIFIED = typeof UpdateTrigger.UPDATE_TRIGGER_UNSPECIFIED;
+  export type UPDATE_TRIGGER_LAW_CHANGE = typeof UpdateTrigger.UPDATE_TRIGGER_LAW_CHANGE;
+  export type UPDATE_TRIGGER_DUTY_CHANGE = typeof UpdateTrigger.UPDATE_TRIGGER_DUTY_CHANGE;
+  export type UNRECOGNIZED = typeof UpdateTrigger.UNRECOGNIZED;
+}
+
+export function updateTriggerFromJSON(object: any): UpdateTrigger {
+  switch (object) {
+    case 0:
+    case "UPDATE_TRIGGER_UNSPECIFIED":
+      return UpdateTrigger.UPDATE_TRIGGER_UNSPECIFIED;
+    case 1:
+    case "UPDATE_TRIGGER_LAW_CHANGE":
+      return UpdateTrigger.UPDATE_TRIGGER_LAW_CHANGE;
+    case 2:
+    case "UPDATE_TRIGGER_DUTY_CHANGE":
+      return UpdateTrigger.UPDATE_TRIGGER_DUTY_CHANGE;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return UpdateTrigger.UNRECOGNIZED;
+  }
+}
+
+export function updateTriggerToJSON(object: UpdateTrigger): string {
+  switch (object) {
+    case UpdateTrigger.UPDATE_TRIGGER_UNSPECIFIED:
+      return "UPDATE_TRIGGER_UNSPECIFIED";
+    case UpdateTrigger.UPDATE_TRIGGER_LAW_CHANGE:
+      return "UPDATE_TRIGGER_LAW_CHANGE";
+    case UpdateTrigger.UPDATE_TRIGGER_DUTY_CHANGE:
+      return "UPDATE_TRIGGER_DUTY_CHANGE";
+    case UpdateTrigger.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+export interface DataItem {
+  name: string;
+  type: string;
+  description: string;
+  grade: Grade;
+}
+
+export interface UseConditions {
+  scope: string;
+  purpose: string;
+  other: string;
+}
+
+/** The legal fields of a catalog entry. */
+export interface EntryContent {
+  name: string;
+  code: string;
+  abstract: string;
+  /** Empty means the calling department. */
+  provider: string;
+  /** Empty means the provider. */
+  sourceDepartment: string;
+  classification: string;
+  grade: Grade;
+  dataItems: DataItem[];
+  format: string;
+  updateFrequency: UpdateFrequency;
+  shareAttribute: ShareAttribute;
+  shareMethods: ShareMethod[];
+  conditions?: UseConditions | undefined;
+  notSharedReason: string;
+  notSharedLegalBasis: string;
+  personalInformation: boolean;
+}
+
+export interface DraftEntryRequest {
+  /** Optional: a client-chosen id makes retries idempotent; empty = the service picks one. */
+  entryId: string;
+  content?: EntryContent | undefined;
+}
+
+export interface ReviseEntryRequest {
+  entryId: string;
+  content?: EntryContent | undefined;
+}
+
+export interface RecordAssessmentRequest {
+  entryId: string;
+  kind: AssessmentKind;
+  reference: string;
+  conclusion: string;
+}
+
+export interface ApproveByHeadRequest {
+  entryId: string;
+  approver: string;
+}
+
+export interface SubmitEntryRequest {
+  entryId: string;
+}
+
+export interface PublishEntryRequest {
+  entryId: string;
+}
+
+export interface ReturnEntryRequest {
+  entryId: string;
+  reasons: string[];
+}
+
+export interface StartUpdateRequest {
+  entryId: string;
+  trigger: UpdateTrigger;
+  /** RFC 3339; empty = now. */
+  changedAt: string;
+  description: string;
+}
+
+export interface RequestUpdateExtensionRequest {
+  entryId: string;
+  reason: string;
+}
+
+export interface DecideUpdateExtensionRequest {
+  entryId: string;
+  grant: boolean;
+  reason: string;
+}
+
+export interface EntryResponse {
+  entryId: string;
+  status: string;
+  revision: number;
+  eventIds: string[];
+}
+
 export interface GetEntryRequest {
   entryId: string;
 }
 
-export interface GetEntryResponse {
-  entryId: string;
-  attr: ShareAttribute;
-  items: string[];
+export interface EntryVersion {
+  version: number;
+  publishedAt: string;
+  reviewedBy: string;
+  content?: EntryContent | undefined;
 }
+
+export interface HistoryEvent {
+  revision: number;
+  type: string;
+  time: string;
+  eventId: string;
+  dataJson: string;
+}
+
+export interface EntryView {
+  entryId: string;
+  status: string;
+  revision: number;
+  publishedVersion: number;
+  content?: EntryContent | undefined;
+  updateDueAt: string;
+  reviewDueAt: string;
+  updateOverdue: boolean;
+  reviewOverdue: boolean;
+  returnReasons: string[];
+}
+
+export interface GetEntryResponse {
+  entry?: EntryView | undefined;
+  versions: EntryVersion[];
+  history: HistoryEvent[];
+}
+
+export interface SearchEntriesRequest {
+  provider: string;
+  shareAttribute: ShareAttribute;
+  grade: Grade;
+  keyword: string;
+  status: string;
+  overdueOnly: boolean;
+  limit: number;
+  offset: number;
+}
+
+export interface SearchEntriesResponse {
+  entries: EntryView[];
+  total: number;
+}
+
+function createBaseDataItem(): DataItem {
+  return { name: "", type: "", description: "", grade: 0 };
+}
+
+export const DataItem: MessageFns<DataItem> = {
+  encode(message: DataItem, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.type !== "") {
+      writer.uint32(18).string(message.type);
+    }
+    if (message.description !== "") {
+      writer.uint32(26).string(message.description);
+    }
+    if (message.grade !== 0) {
+      writer.uint32(32).int32(message.grade);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DataItem {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDataItem();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.type = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.description = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.grade = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DataItem {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      type: isSet(object.type) ? globalThis.String(object.type) : "",
+      description: isSet(object.description) ? globalThis.String(object.description) : "",
+      grade: isSet(object.grade) ? gradeFromJSON(object.grade) : 0,
+    };
+  },
+
+  toJSON(message: DataItem): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.type !== "") {
+      obj.type = message.type;
+    }
+    if (message.description !== "") {
+      obj.description = message.description;
+    }
+    if (message.grade !== 0) {
+      obj.grade = gradeToJSON(message.grade);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DataItem>): DataItem {
+    return DataItem.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DataItem>): DataItem {
+    const message = createBaseDataItem();
+    message.name = object.name ?? "";
+    message.type = object.type ?? "";
+    message.description = object.description ?? "";
+    message.grade = object.grade ?? 0;
+    return message;
+  },
+};
+
+function createBaseUseConditions(): UseConditions {
+  return { scope: "", purpose: "", other: "" };
+}
+
+export const UseConditions: MessageFns<UseConditions> = {
+  encode(message: UseConditions, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.scope !== "") {
+      writer.uint32(10).string(message.scope);
+    }
+    if (message.purpose !== "") {
+      writer.uint32(18).string(message.purpose);
+    }
+    if (message.other !== "") {
+      writer.uint32(26).string(message.other);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UseConditions {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUseConditions();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.scope = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.purpose = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.other = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UseConditions {
+    return {
+      scope: isSet(object.scope) ? globalThis.String(object.scope) : "",
+      purpose: isSet(object.purpose) ? globalThis.String(object.purpose) : "",
+      other: isSet(object.other) ? globalThis.String(object.other) : "",
+    };
+  },
+
+  toJSON(message: UseConditions): unknown {
+    const obj: any = {};
+    if (message.scope !== "") {
+      obj.scope = message.scope;
+    }
+    if (message.purpose !== "") {
+      obj.purpose = message.purpose;
+    }
+    if (message.other !== "") {
+      obj.other = message.other;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<UseConditions>): UseConditions {
+    return UseConditions.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UseConditions>): UseConditions {
+    const message = createBaseUseConditions();
+    message.scope = object.scope ?? "";
+    message.purpose = object.purpose ?? "";
+    message.other = object.other ?? "";
+    return message;
+  },
+};
+
+function createBaseEntryContent(): EntryContent {
+  return {
+    name: "",
+    code: "",
+    abstract: "",
+    provider: "",
+    sourceDepartment: "",
+    classification: "",
+    grade: 0,
+    dataItems: [],
+    format: "",
+    updateFrequency: 0,
+    shareAttribute: 0,
+    shareMethods: [],
+    conditions: undefined,
+    notSharedReason: "",
+    notSharedLegalBasis: "",
+    personalInformation: false,
+  };
+}
+
+export const EntryContent: MessageFns<EntryContent> = {
+  encode(message: EntryContent, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.code !== "") {
+      writer.uint32(18).string(message.code);
+    }
+    if (message.abstract !== "") {
+      writer.uint32(26).string(message.abstract);
+    }
+    if (message.provider !== "") {
+      writer.uint32(34).string(message.provider);
+    }
+    if (message.sourceDepartment !== "") {
+      writer.uint32(42).string(message.sourceDepartment);
+    }
+    if (message.classification !== "") {
+      writer.uint32(50).string(message.classification);
+    }
+    if (message.grade !== 0) {
+      writer.uint32(56).int32(message.grade);
+    }
+    for (const v of message.dataItems) {
+      DataItem.encode(v!, writer.uint32(66).fork()).join();
+    }
+    if (message.format !== "") {
+      writer.uint32(74).string(message.format);
+    }
+    if (message.updateFrequency !== 0) {
+      writer.uint32(80).int32(message.updateFrequency);
+    }
+    if (message.shareAttribute !== 0) {
+      writer.uint32(88).int32(message.shareAttribute);
+    }
+    if (message.shareMethods.length !== 0) {
+      writer.uint32(98).fork();
+      for (const v of message.shareMethods) {
+        writer.int32(v);
+      }
+      writer.join();
+    }
+    if (message.conditions !== undefined) {
+      UseConditions.encode(message.conditions, writer.uint32(106).fork()).join();
+    }
+    if (message.notSharedReason !== "") {
+      writer.uint32(114).string(message.notSharedReason);
+    }
+    if (message.notSharedLegalBasis !== "") {
+      writer.uint32(122).string(message.notSharedLegalBasis);
+    }
+    if (message.personalInformation !== false) {
+      writer.uint32(128).bool(message.personalInformation);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EntryContent {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEntryContent();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.code = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.abstract = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.provider = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.sourceDepartment = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.classification = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.grade = reader.int32() as any;
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.dataItems.push(DataItem.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.format = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.updateFrequency = reader.int32() as any;
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.shareAttribute = reader.int32() as any;
+            continue;
+          }
+          case 12: {
+            if (tag === 96) {
+              message.shareMethods.push(reader.int32() as any);
+
+              continue;
+            }
+
+            if (tag === 98) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.shareMethods.push(reader.int32() as any);
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.conditions = UseConditions.decode(reader, reader.uint32());
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.notSharedReason = reader.string();
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.notSharedLegalBasis = reader.string();
+            continue;
+          }
+          case 16: {
+            if (tag !== 128) {
+              break;
+            }
+
+            message.personalInformation = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EntryContent {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      code: isSet(object.code) ? globalThis.String(object.code) : "",
+      abstract: isSet(object.abstract) ? globalThis.String(object.abstract) : "",
+      provider: isSet(object.provider) ? globalThis.String(object.provider) : "",
+      sourceDepartment: isSet(object.sourceDepartment)
+        ? globalThis.String(object.sourceDepartment)
+        : isSet(object.source_department)
+        ? globalThis.String(object.source_department)
+        : "",
+      classification: isSet(object.classification) ? globalThis.String(object.classification) : "",
+      grade: isSet(object.grade) ? gradeFromJSON(object.grade) : 0,
+      dataItems: globalThis.Array.isArray(object?.dataItems)
+        ? object.dataItems.map((e: any) => DataItem.fromJSON(e))
+        : globalThis.Array.isArray(object?.data_items)
+        ? object.data_items.map((e: any) => DataItem.fromJSON(e))
+        : [],
+      format: isSet(object.format) ? globalThis.String(object.format) : "",
+      updateFrequency: isSet(object.updateFrequency)
+        ? updateFrequencyFromJSON(object.updateFrequency)
+        : isSet(object.update_frequency)
+        ? updateFrequencyFromJSON(object.update_frequency)
+        : 0,
+      shareAttribute: isSet(object.shareAttribute)
+        ? shareAttributeFromJSON(object.shareAttribute)
+        : isSet(object.share_attribute)
+        ? shareAttributeFromJSON(object.share_attribute)
+        : 0,
+      shareMethods: globalThis.Array.isArray(object?.shareMethods)
+        ? object.shareMethods.map((e: any) => shareMethodFromJSON(e))
+        : globalThis.Array.isArray(object?.share_methods)
+        ? object.share_methods.map((e: any) => shareMethodFromJSON(e))
+        : [],
+      conditions: isSet(object.conditions) ? UseConditions.fromJSON(object.conditions) : undefined,
+      notSharedReason: isSet(object.notSharedReason)
+        ? globalThis.String(object.notSharedReason)
+        : isSet(object.not_shared_reason)
+        ? globalThis.String(object.not_shared_reason)
+        : "",
+      notSharedLegalBasis: isSet(object.notSharedLegalBasis)
+        ? globalThis.String(object.notSharedLegalBasis)
+        : isSet(object.not_shared_legal_basis)
+        ? globalThis.String(object.not_shared_legal_basis)
+        : "",
+      personalInformation: isSet(object.personalInformation)
+        ? globalThis.Boolean(object.personalInformation)
+        : isSet(object.personal_information)
+        ? globalThis.Boolean(object.personal_information)
+        : false,
+    };
+  },
+
+  toJSON(message: EntryContent): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.code !== "") {
+      obj.code = message.code;
+    }
+    if (message.abstract !== "") {
+      obj.abstract = message.abstract;
+    }
+    if (message.provider !== "") {
+      obj.provider = message.provider;
+    }
+    if (message.sourceDepartment !== "") {
+      obj.sourceDepartment = message.sourceDepartment;
+    }
+    if (message.classification !== "") {
+      obj.classification = message.classification;
+    }
+    if (message.grade !== 0) {
+      obj.grade = gradeToJSON(message.grade);
+    }
+    if (message.dataItems?.length) {
+      obj.dataItems = message.dataItems.map((e) => DataItem.toJSON(e));
+    }
+    if (message.format !== "") {
+      obj.format = message.format;
+    }
+    if (message.updateFrequency !== 0) {
+      obj.updateFrequency = updateFrequencyToJSON(message.updateFrequency);
+    }
+    if (message.shareAttribute !== 0) {
+      obj.shareAttribute = shareAttributeToJSON(message.shareAttribute);
+    }
+    if (message.shareMethods?.length) {
+      obj.shareMethods = message.shareMethods.map((e) => shareMethodToJSON(e));
+    }
+    if (message.conditions !== undefined) {
+      obj.conditions = UseConditions.toJSON(message.conditions);
+    }
+    if (message.notSharedReason !== "") {
+      obj.notSharedReason = message.notSharedReason;
+    }
+    if (message.notSharedLegalBasis !== "") {
+      obj.notSharedLegalBasis = message.notSharedLegalBasis;
+    }
+    if (message.personalInformation !== false) {
+      obj.personalInformation = message.personalInformation;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<EntryContent>): EntryContent {
+    return EntryContent.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<EntryContent>): EntryContent {
+    const message = createBaseEntryContent();
+    message.name = object.name ?? "";
+    message.code = object.code ?? "";
+    message.abstract = object.abstract ?? "";
+    message.provider = object.provider ?? "";
+    message.sourceDepartment = object.sourceDepartment ?? "";
+    message.classification = object.classification ?? "";
+    message.grade = object.grade ?? 0;
+    message.dataItems = object.dataItems?.map((e) => DataItem.fromPartial(e)) || [];
+    message.format = object.format ?? "";
+    message.updateFrequency = object.updateFrequency ?? 0;
+    message.shareAttribute = object.shareAttribute ?? 0;
+    message.shareMethods = object.shareMethods?.map((e) => e) || [];
+    message.conditions = (object.conditions !== undefined && object.conditions !== null)
+      ? UseConditions.fromPartial(object.conditions)
+      : undefined;
+    message.notSharedReason = object.notSharedReason ?? "";
+    message.notSharedLegalBasis = object.notSharedLegalBasis ?? "";
+    message.personalInformation = object.personalInformation ?? false;
+    return message;
+  },
+};
+
+function createBaseDraftEntryRequest(): DraftEntryRequest {
+  return { entryId: "", content: undefined };
+}
+
+export const DraftEntryRequest: MessageFns<DraftEntryRequest> = {
+  encode(message: DraftEntryRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.entryId !== "") {
+      writer.uint32(10).string(message.entryId);
+    }
+    if (message.content !== undefined) {
+      EntryContent.encode(message.content, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DraftEntryRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDraftEntryRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.entryId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.content = EntryContent.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DraftEntryRequest {
+    return {
+      entryId: isSet(object.entryId)
+        ? globalThis.String(object.entryId)
+        : isSet(object.entry_id)
+        ? globalThis.String(object.entry_id)
+        : "",
+      content: isSet(object.content) ? EntryContent.fromJSON(object.content) : undefined,
+    };
+  },
+
+  toJSON(message: DraftEntryRequest): unknown {
+    const obj: any = {};
+    if (message.entryId !== "") {
+      obj.entryId = message.entryId;
+    }
+    if (message.content !== undefined) {
+      obj.content = EntryContent.toJSON(message.content);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DraftEntryRequest>): DraftEntryRequest {
+    return DraftEntryRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DraftEntryRequest>): DraftEntryRequest {
+    const message = createBaseDraftEntryRequest();
+    message.entryId = object.entryId ?? "";
+    message.content = (object.content !== undefined && object.content !== null)
+      ? EntryContent.fromPartial(object.content)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseReviseEntryRequest(): ReviseEntryRequest {
+  return { entryId: "", content: undefined };
+}
+
+export const ReviseEntryRequest: MessageFns<ReviseEntryRequest> = {
+  encode(message: ReviseEntryRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.entryId !== "") {
+      writer.uint32(10).string(message.entryId);
+    }
+    if (message.content !== undefined) {
+      EntryContent.encode(message.content, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReviseEntryRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReviseEntryRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.entryId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.content = EntryContent.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReviseEntryRequest {
+    return {
+      entryId: isSet(object.entryId)
+        ? globalThis.String(object.entryId)
+        : isSet(object.entry_id)
+        ? globalThis.String(object.entry_id)
+        : "",
+      content: isSet(object.content) ? EntryContent.fromJSON(object.content) : undefined,
+    };
+  },
+
+  toJSON(message: ReviseEntryRequest): unknown {
+    const obj: any = {};
+    if (message.entryId !== "") {
+      obj.entryId = message.entryId;
+    }
+    if (message.content !== undefined) {
+      obj.content = EntryContent.toJSON(message.content);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReviseEntryRequest>): ReviseEntryRequest {
+    return ReviseEntryRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReviseEntryRequest>): ReviseEntryRequest {
+    const message = createBaseReviseEntryRequest();
+    message.entryId = object.entryId ?? "";
+    message.content = (object.content !== undefined && object.content !== null)
+      ? EntryContent.fromPartial(object.content)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseRecordAssessmentRequest(): RecordAssessmentRequest {
+  return { entryId: "", kind: 0, reference: "", conclusion: "" };
+}
+
+export const RecordAssessmentRequest: MessageFns<RecordAssessmentRequest> = {
+  encode(message: RecordAssessmentRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.entryId !== "") {
+      writer.uint32(10).string(message.entryId);
+    }
+    if (message.kind !== 0) {
+      writer.uint32(16).int32(message.kind);
+    }
+    if (message.reference !== "") {
+      writer.uint32(26).string(message.reference);
+    }
+    if (message.conclusion !== "") {
+      writer.uint32(34).string(message.conclusion);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RecordAssessmentRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRecordAssessmentRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.entryId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.kind = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reference = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.conclusion = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RecordAssessmentRequest {
+    return {
+      entryId: isSet(object.entryId)
+        ? globalThis.String(object.entryId)
+        : isSet(object.entry_id)
+        ? globalThis.String(object.entry_id)
+        : "",
+      kind: isSet(object.kind) ? assessmentKindFromJSON(object.kind) : 0,
+      reference: isSet(object.reference) ? globalThis.String(object.reference) : "",
+      conclusion: isSet(object.conclusion) ? globalThis.String(object.conclusion) : "",
+    };
+  },
+
+  toJSON(message: RecordAssessmentRequest): unknown {
+    const obj: any = {};
+    if (message.entryId !== "") {
+      obj.entryId = message.entryId;
+    }
+    if (message.kind !== 0) {
+      obj.kind = assessmentKindToJSON(message.kind);
+    }
+    if (message.reference !== "") {
+      obj.reference = message.reference;
+    }
+    if (message.conclusion !== "") {
+      obj.conclusion = message.conclusion;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RecordAssessmentRequest>): RecordAssessmentRequest {
+    return RecordAssessmentRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RecordAssessmentRequest>): RecordAssessmentRequest {
+    const message = createBaseRecordAssessmentRequest();
+    message.entryId = object.entryId ?? "";
+    message.kind = object.kind ?? 0;
+    message.reference = object.reference ?? "";
+    message.conclusion = object.conclusion ?? "";
+    return message;
+  },
+};
+
+function createBaseApproveByHeadRequest(): ApproveByHeadRequest {
+  return { entryId: "", approver: "" };
+}
+
+export const ApproveByHeadRequest: MessageFns<ApproveByHeadRequest> = {
+  encode(message: ApproveByHeadRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.entryId !== "") {
+      writer.uint32(10).string(message.entryId);
+    }
+    if (message.approver !== "") {
+      writer.uint32(18).string(message.approver);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ApproveByHeadRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseApproveByHeadRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.entryId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.approver = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ApproveByHeadRequest {
+    return {
+      entryId: isSet(object.entryId)
+        ? globalThis.String(object.entryId)
+        : isSet(object.entry_id)
+        ? globalThis.String(object.entry_id)
+        : "",
+      approver: isSet(object.approver) ? globalThis.String(object.approver) : "",
+    };
+  },
+
+  toJSON(message: ApproveByHeadRequest): unknown {
+    const obj: any = {};
+    if (message.entryId !== "") {
+      obj.entryId = message.entryId;
+    }
+    if (message.approver !== "") {
+      obj.approver = message.approver;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ApproveByHeadRequest>): ApproveByHeadRequest {
+    return ApproveByHeadRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ApproveByHeadRequest>): ApproveByHeadRequest {
+    const message = createBaseApproveByHeadRequest();
+    message.entryId = object.entryId ?? "";
+    message.approver = object.approver ?? "";
+    return message;
+  },
+};
+
+function createBaseSubmitEntryRequest(): SubmitEntryRequest {
+  return { entryId: "" };
+}
+
+export const SubmitEntryRequest: MessageFns<SubmitEntryRequest> = {
+  encode(message: SubmitEntryRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.entryId !== "") {
+      writer.uint32(10).string(message.entryId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SubmitEntryRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSubmitEntryRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.entryId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SubmitEntryRequest {
+    return {
+      entryId: isSet(object.entryId)
+        ? globalThis.String(object.entryId)
+        : isSet(object.entry_id)
+        ? globalThis.String(object.entry_id)
+        : "",
+    };
+  },
+
+  toJSON(message: SubmitEntryRequest): unknown {
+    const obj: any = {};
+    if (message.entryId !== "") {
+      obj.entryId = message.entryId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SubmitEntryRequest>): SubmitEntryRequest {
+    return SubmitEntryRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SubmitEntryRequest>): SubmitEntryRequest {
+    const message = createBaseSubmitEntryRequest();
+    message.entryId = object.entryId ?? "";
+    return message;
+  },
+};
+
+function createBasePublishEntryRequest(): PublishEntryRequest {
+  return { entryId: "" };
+}
+
+export const PublishEntryRequest: MessageFns<PublishEntryRequest> = {
+  encode(message: PublishEntryRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.entryId !== "") {
+      writer.uint32(10).string(message.entryId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PublishEntryRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePublishEntryRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.entryId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PublishEntryRequest {
+    return {
+      entryId: isSet(object.entryId)
+        ? globalThis.String(object.entryId)
+        : isSet(object.entry_id)
+        ? globalThis.String(object.entry_id)
+        : "",
+    };
+  },
+
+  toJSON(message: PublishEntryRequest): unknown {
+    const obj: any = {};
+    if (message.entryId !== "") {
+      obj.entryId = message.entryId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PublishEntryRequest>): PublishEntryRequest {
+    return PublishEntryRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PublishEntryRequest>): PublishEntryRequest {
+    const message = createBasePublishEntryRequest();
+    message.entryId = object.entryId ?? "";
+    return message;
+  },
+};
+
+function createBaseReturnEntryRequest(): ReturnEntryRequest {
+  return { entryId: "", reasons: [] };
+}
+
+export const ReturnEntryRequest: MessageFns<ReturnEntryRequest> = {
+  encode(message: ReturnEntryRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.entryId !== "") {
+      writer.uint32(10).string(message.entryId);
+    }
+    for (const v of message.reasons) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReturnEntryRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReturnEntryRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.entryId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reasons.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReturnEntryRequest {
+    return {
+      entryId: isSet(object.entryId)
+        ? globalThis.String(object.entryId)
+        : isSet(object.entry_id)
+        ? globalThis.String(object.entry_id)
+        : "",
+      reasons: globalThis.Array.isArray(object?.reasons) ? object.reasons.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: ReturnEntryRequest): unknown {
+    const obj: any = {};
+    if (message.entryId !== "") {
+      obj.entryId = message.entryId;
+    }
+    if (message.reasons?.length) {
+      obj.reasons = message.reasons;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReturnEntryRequest>): ReturnEntryRequest {
+    return ReturnEntryRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReturnEntryRequest>): ReturnEntryRequest {
+    const message = createBaseReturnEntryRequest();
+    message.entryId = object.entryId ?? "";
+    message.reasons = object.reasons?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseStartUpdateRequest(): StartUpdateRequest {
+  return { entryId: "", trigger: 0, changedAt: "", description: "" };
+}
+
+export const StartUpdateRequest: MessageFns<StartUpdateRequest> = {
+  encode(message: StartUpdateRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.entryId !== "") {
+      writer.uint32(10).string(message.entryId);
+    }
+    if (message.trigger !== 0) {
+      writer.uint32(16).int32(message.trigger);
+    }
+    if (message.changedAt !== "") {
+      writer.uint32(26).string(message.changedAt);
+    }
+    if (message.description !== "") {
+      writer.uint32(34).string(message.description);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StartUpdateRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStartUpdateRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.entryId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.trigger = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.changedAt = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.description = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StartUpdateRequest {
+    return {
+      entryId: isSet(object.entryId)
+        ? globalThis.String(object.entryId)
+        : isSet(object.entry_id)
+        ? globalThis.String(object.entry_id)
+        : "",
+      trigger: isSet(object.trigger) ? updateTriggerFromJSON(object.trigger) : 0,
+      changedAt: isSet(object.changedAt)
+        ? globalThis.String(object.changedAt)
+        : isSet(object.changed_at)
+        ? globalThis.String(object.changed_at)
+        : "",
+      description: isSet(object.description) ? globalThis.String(object.description) : "",
+    };
+  },
+
+  toJSON(message: StartUpdateRequest): unknown {
+    const obj: any = {};
+    if (message.entryId !== "") {
+      obj.entryId = message.entryId;
+    }
+    if (message.trigger !== 0) {
+      obj.trigger = updateTriggerToJSON(message.trigger);
+    }
+    if (message.changedAt !== "") {
+      obj.changedAt = message.changedAt;
+    }
+    if (message.description !== "") {
+      obj.description = message.description;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<StartUpdateRequest>): StartUpdateRequest {
+    return StartUpdateRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<StartUpdateRequest>): StartUpdateRequest {
+    const message = createBaseStartUpdateRequest();
+    message.entryId = object.entryId ?? "";
+    message.trigger = object.trigger ?? 0;
+    message.changedAt = object.changedAt ?? "";
+    message.description = object.description ?? "";
+    return message;
+  },
+};
+
+function createBaseRequestUpdateExtensionRequest(): RequestUpdateExtensionRequest {
+  return { entryId: "", reason: "" };
+}
+
+export const RequestUpdateExtensionRequest: MessageFns<RequestUpdateExtensionRequest> = {
+  encode(message: RequestUpdateExtensionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.entryId !== "") {
+      writer.uint32(10).string(message.entryId);
+    }
+    if (message.reason !== "") {
+      writer.uint32(18).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RequestUpdateExtensionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRequestUpdateExtensionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.entryId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RequestUpdateExtensionRequest {
+    return {
+      entryId: isSet(object.entryId)
+        ? globalThis.String(object.entryId)
+        : isSet(object.entry_id)
+        ? globalThis.String(object.entry_id)
+        : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: RequestUpdateExtensionRequest): unknown {
+    const obj: any = {};
+    if (message.entryId !== "") {
+      obj.entryId = message.entryId;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RequestUpdateExtensionRequest>): RequestUpdateExtensionRequest {
+    return RequestUpdateExtensionRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RequestUpdateExtensionRequest>): RequestUpdateExtensionRequest {
+    const message = createBaseRequestUpdateExtensionRequest();
+    message.entryId = object.entryId ?? "";
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseDecideUpdateExtensionRequest(): DecideUpdateExtensionRequest {
+  return { entryId: "", grant: false, reason: "" };
+}
+
+export const DecideUpdateExtensionRequest: MessageFns<DecideUpdateExtensionRequest> = {
+  encode(message: DecideUpdateExtensionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.entryId !== "") {
+      writer.uint32(10).string(message.entryId);
+    }
+    if (message.grant !== false) {
+      writer.uint32(16).bool(message.grant);
+    }
+    if (message.reason !== "") {
+      writer.uint32(26).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DecideUpdateExtensionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDecideUpdateExtensionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.entryId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.grant = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DecideUpdateExtensionRequest {
+    return {
+      entryId: isSet(object.entryId)
+        ? globalThis.String(object.entryId)
+        : isSet(object.entry_id)
+        ? globalThis.String(object.entry_id)
+        : "",
+      grant: isSet(object.grant) ? globalThis.Boolean(object.grant) : false,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: DecideUpdateExtensionRequest): unknown {
+    const obj: any = {};
+    if (message.entryId !== "") {
+      obj.entryId = message.entryId;
+    }
+    if (message.grant !== false) {
+      obj.grant = message.grant;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DecideUpdateExtensionRequest>): DecideUpdateExtensionRequest {
+    return DecideUpdateExtensionRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DecideUpdateExtensionRequest>): DecideUpdateExtensionRequest {
+    const message = createBaseDecideUpdateExtensionRequest();
+    message.entryId = object.entryId ?? "";
+    message.grant = object.grant ?? false;
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseEntryResponse(): EntryResponse {
+  return { entryId: "", status: "", revision: 0, eventIds: [] };
+}
+
+export const EntryResponse: MessageFns<EntryResponse> = {
+  encode(message: EntryResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.entryId !== "") {
+      writer.uint32(10).string(message.entryId);
+    }
+    if (message.status !== "") {
+      writer.uint32(18).string(message.status);
+    }
+    if (message.revision !== 0) {
+      writer.uint32(24).int32(message.revision);
+    }
+    for (const v of message.eventIds) {
+      writer.uint32(34).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EntryResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEntryResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.entryId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.revision = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.eventIds.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EntryResponse {
+    return {
+      entryId: isSet(object.entryId)
+        ? globalThis.String(object.entryId)
+        : isSet(object.entry_id)
+        ? globalThis.String(object.entry_id)
+        : "",
+      status: isSet(object.status) ? globalThis.String(object.status) : "",
+      revision: isSet(object.revision) ? globalThis.Number(object.revision) : 0,
+      eventIds: globalThis.Array.isArray(object?.eventIds)
+        ? object.eventIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.event_ids)
+        ? object.event_ids.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: EntryResponse): unknown {
+    const obj: any = {};
+    if (message.entryId !== "") {
+      obj.entryId = message.entryId;
+    }
+    if (message.status !== "") {
+      obj.status = message.status;
+    }
+    if (message.revision !== 0) {
+      obj.revision = Math.round(message.revision);
+    }
+    if (message.eventIds?.length) {
+      obj.eventIds = message.eventIds;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<EntryResponse>): EntryResponse {
+    return EntryResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<EntryResponse>): EntryResponse {
+    const message = createBaseEntryResponse();
+    message.entryId = object.entryId ?? "";
+    message.status = object.status ?? "";
+    message.revision = object.revision ?? 0;
+    message.eventIds = object.eventIds?.map((e) => e) || [];
+    return message;
+  },
+};
 
 function createBaseGetEntryRequest(): GetEntryRequest {
   return { entryId: "" };
@@ -147,20 +2254,542 @@ export const GetEntryRequest: MessageFns<GetEntryRequest> = {
   },
 };
 
+function createBaseEntryVersion(): EntryVersion {
+  return { version: 0, publishedAt: "", reviewedBy: "", content: undefined };
+}
+
+export const EntryVersion: MessageFns<EntryVersion> = {
+  encode(message: EntryVersion, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.version !== 0) {
+      writer.uint32(8).int32(message.version);
+    }
+    if (message.publishedAt !== "") {
+      writer.uint32(18).string(message.publishedAt);
+    }
+    if (message.reviewedBy !== "") {
+      writer.uint32(26).string(message.reviewedBy);
+    }
+    if (message.content !== undefined) {
+      EntryContent.encode(message.content, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EntryVersion {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEntryVersion();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.version = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.publishedAt = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reviewedBy = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.content = EntryContent.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EntryVersion {
+    return {
+      version: isSet(object.version) ? globalThis.Number(object.version) : 0,
+      publishedAt: isSet(object.publishedAt)
+        ? globalThis.String(object.publishedAt)
+        : isSet(object.published_at)
+        ? globalThis.String(object.published_at)
+        : "",
+      reviewedBy: isSet(object.reviewedBy)
+        ? globalThis.String(object.reviewedBy)
+        : isSet(object.reviewed_by)
+        ? globalThis.String(object.reviewed_by)
+        : "",
+      content: isSet(object.content) ? EntryContent.fromJSON(object.content) : undefined,
+    };
+  },
+
+  toJSON(message: EntryVersion): unknown {
+    const obj: any = {};
+    if (message.version !== 0) {
+      obj.version = Math.round(message.version);
+    }
+    if (message.publishedAt !== "") {
+      obj.publishedAt = message.publishedAt;
+    }
+    if (message.reviewedBy !== "") {
+      obj.reviewedBy = message.reviewedBy;
+    }
+    if (message.content !== undefined) {
+      obj.content = EntryContent.toJSON(message.content);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<EntryVersion>): EntryVersion {
+    return EntryVersion.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<EntryVersion>): EntryVersion {
+    const message = createBaseEntryVersion();
+    message.version = object.version ?? 0;
+    message.publishedAt = object.publishedAt ?? "";
+    message.reviewedBy = object.reviewedBy ?? "";
+    message.content = (object.content !== undefined && object.content !== null)
+      ? EntryContent.fromPartial(object.content)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseHistoryEvent(): HistoryEvent {
+  return { revision: 0, type: "", time: "", eventId: "", dataJson: "" };
+}
+
+export const HistoryEvent: MessageFns<HistoryEvent> = {
+  encode(message: HistoryEvent, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.revision !== 0) {
+      writer.uint32(8).int32(message.revision);
+    }
+    if (message.type !== "") {
+      writer.uint32(18).string(message.type);
+    }
+    if (message.time !== "") {
+      writer.uint32(26).string(message.time);
+    }
+    if (message.eventId !== "") {
+      writer.uint32(34).string(message.eventId);
+    }
+    if (message.dataJson !== "") {
+      writer.uint32(42).string(message.dataJson);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HistoryEvent {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHistoryEvent();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.revision = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.type = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.time = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.eventId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.dataJson = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HistoryEvent {
+    return {
+      revision: isSet(object.revision) ? globalThis.Number(object.revision) : 0,
+      type: isSet(object.type) ? globalThis.String(object.type) : "",
+      time: isSet(object.time) ? globalThis.String(object.time) : "",
+      eventId: isSet(object.eventId)
+        ? globalThis.String(object.eventId)
+        : isSet(object.event_id)
+        ? globalThis.String(object.event_id)
+        : "",
+      dataJson: isSet(object.dataJson)
+        ? globalThis.String(object.dataJson)
+        : isSet(object.data_json)
+        ? globalThis.String(object.data_json)
+        : "",
+    };
+  },
+
+  toJSON(message: HistoryEvent): unknown {
+    const obj: any = {};
+    if (message.revision !== 0) {
+      obj.revision = Math.round(message.revision);
+    }
+    if (message.type !== "") {
+      obj.type = message.type;
+    }
+    if (message.time !== "") {
+      obj.time = message.time;
+    }
+    if (message.eventId !== "") {
+      obj.eventId = message.eventId;
+    }
+    if (message.dataJson !== "") {
+      obj.dataJson = message.dataJson;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<HistoryEvent>): HistoryEvent {
+    return HistoryEvent.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<HistoryEvent>): HistoryEvent {
+    const message = createBaseHistoryEvent();
+    message.revision = object.revision ?? 0;
+    message.type = object.type ?? "";
+    message.time = object.time ?? "";
+    message.eventId = object.eventId ?? "";
+    message.dataJson = object.dataJson ?? "";
+    return message;
+  },
+};
+
+function createBaseEntryView(): EntryView {
+  return {
+    entryId: "",
+    status: "",
+    revision: 0,
+    publishedVersion: 0,
+    content: undefined,
+    updateDueAt: "",
+    reviewDueAt: "",
+    updateOverdue: false,
+    reviewOverdue: false,
+    returnReasons: [],
+  };
+}
+
+export const EntryView: MessageFns<EntryView> = {
+  encode(message: EntryView, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.entryId !== "") {
+      writer.uint32(10).string(message.entryId);
+    }
+    if (message.status !== "") {
+      writer.uint32(18).string(message.status);
+    }
+    if (message.revision !== 0) {
+      writer.uint32(24).int32(message.revision);
+    }
+    if (message.publishedVersion !== 0) {
+      writer.uint32(32).int32(message.publishedVersion);
+    }
+    if (message.content !== undefined) {
+      EntryContent.encode(message.content, writer.uint32(42).fork()).join();
+    }
+    if (message.updateDueAt !== "") {
+      writer.uint32(50).string(message.updateDueAt);
+    }
+    if (message.reviewDueAt !== "") {
+      writer.uint32(58).string(message.reviewDueAt);
+    }
+    if (message.updateOverdue !== false) {
+      writer.uint32(64).bool(message.updateOverdue);
+    }
+    if (message.reviewOverdue !== false) {
+      writer.uint32(72).bool(message.reviewOverdue);
+    }
+    for (const v of message.returnReasons) {
+      writer.uint32(82).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EntryView {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEntryView();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.entryId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.revision = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.publishedVersion = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.content = EntryContent.decode(reader, reader.uint32());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.updateDueAt = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.reviewDueAt = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.updateOverdue = reader.bool();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.reviewOverdue = reader.bool();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.returnReasons.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EntryView {
+    return {
+      entryId: isSet(object.entryId)
+        ? globalThis.String(object.entryId)
+        : isSet(object.entry_id)
+        ? globalThis.String(object.entry_id)
+        : "",
+      status: isSet(object.status) ? globalThis.String(object.status) : "",
+      revision: isSet(object.revision) ? globalThis.Number(object.revision) : 0,
+      publishedVersion: isSet(object.publishedVersion)
+        ? globalThis.Number(object.publishedVersion)
+        : isSet(object.published_version)
+        ? globalThis.Number(object.published_version)
+        : 0,
+      content: isSet(object.content) ? EntryContent.fromJSON(object.content) : undefined,
+      updateDueAt: isSet(object.updateDueAt)
+        ? globalThis.String(object.updateDueAt)
+        : isSet(object.update_due_at)
+        ? globalThis.String(object.update_due_at)
+        : "",
+      reviewDueAt: isSet(object.reviewDueAt)
+        ? globalThis.String(object.reviewDueAt)
+        : isSet(object.review_due_at)
+        ? globalThis.String(object.review_due_at)
+        : "",
+      updateOverdue: isSet(object.updateOverdue)
+        ? globalThis.Boolean(object.updateOverdue)
+        : isSet(object.update_overdue)
+        ? globalThis.Boolean(object.update_overdue)
+        : false,
+      reviewOverdue: isSet(object.reviewOverdue)
+        ? globalThis.Boolean(object.reviewOverdue)
+        : isSet(object.review_overdue)
+        ? globalThis.Boolean(object.review_overdue)
+        : false,
+      returnReasons: globalThis.Array.isArray(object?.returnReasons)
+        ? object.returnReasons.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.return_reasons)
+        ? object.return_reasons.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: EntryView): unknown {
+    const obj: any = {};
+    if (message.entryId !== "") {
+      obj.entryId = message.entryId;
+    }
+    if (message.status !== "") {
+      obj.status = message.status;
+    }
+    if (message.revision !== 0) {
+      obj.revision = Math.round(message.revision);
+    }
+    if (message.publishedVersion !== 0) {
+      obj.publishedVersion = Math.round(message.publishedVersion);
+    }
+    if (message.content !== undefined) {
+      obj.content = EntryContent.toJSON(message.content);
+    }
+    if (message.updateDueAt !== "") {
+      obj.updateDueAt = message.updateDueAt;
+    }
+    if (message.reviewDueAt !== "") {
+      obj.reviewDueAt = message.reviewDueAt;
+    }
+    if (message.updateOverdue !== false) {
+      obj.updateOverdue = message.updateOverdue;
+    }
+    if (message.reviewOverdue !== false) {
+      obj.reviewOverdue = message.reviewOverdue;
+    }
+    if (message.returnReasons?.length) {
+      obj.returnReasons = message.returnReasons;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<EntryView>): EntryView {
+    return EntryView.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<EntryView>): EntryView {
+    const message = createBaseEntryView();
+    message.entryId = object.entryId ?? "";
+    message.status = object.status ?? "";
+    message.revision = object.revision ?? 0;
+    message.publishedVersion = object.publishedVersion ?? 0;
+    message.content = (object.content !== undefined && object.content !== null)
+      ? EntryContent.fromPartial(object.content)
+      : undefined;
+    message.updateDueAt = object.updateDueAt ?? "";
+    message.reviewDueAt = object.reviewDueAt ?? "";
+    message.updateOverdue = object.updateOverdue ?? false;
+    message.reviewOverdue = object.reviewOverdue ?? false;
+    message.returnReasons = object.returnReasons?.map((e) => e) || [];
+    return message;
+  },
+};
+
 function createBaseGetEntryResponse(): GetEntryResponse {
-  return { entryId: "", attr: 0, items: [] };
+  return { entry: undefined, versions: [], history: [] };
 }
 
 export const GetEntryResponse: MessageFns<GetEntryResponse> = {
   encode(message: GetEntryResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.entryId !== "") {
-      writer.uint32(10).string(message.entryId);
+    if (message.entry !== undefined) {
+      EntryView.encode(message.entry, writer.uint32(10).fork()).join();
     }
-    if (message.attr !== 0) {
-      writer.uint32(16).int32(message.attr);
+    for (const v of message.versions) {
+      EntryVersion.encode(v!, writer.uint32(18).fork()).join();
     }
-    for (const v of message.items) {
-      writer.uint32(26).string(v!);
+    for (const v of message.history) {
+      HistoryEvent.encode(v!, writer.uint32(26).fork()).join();
     }
     return writer;
   },
@@ -183,15 +2812,15 @@ export const GetEntryResponse: MessageFns<GetEntryResponse> = {
               break;
             }
 
-            message.entryId = reader.string();
+            message.entry = EntryView.decode(reader, reader.uint32());
             continue;
           }
           case 2: {
-            if (tag !== 16) {
+            if (tag !== 18) {
               break;
             }
 
-            message.attr = reader.int32() as any;
+            message.versions.push(EntryVersion.decode(reader, reader.uint32()));
             continue;
           }
           case 3: {
@@ -199,7 +2828,7 @@ export const GetEntryResponse: MessageFns<GetEntryResponse> = {
               break;
             }
 
-            message.items.push(reader.string());
+            message.history.push(HistoryEvent.decode(reader, reader.uint32()));
             continue;
           }
         }
@@ -216,26 +2845,26 @@ export const GetEntryResponse: MessageFns<GetEntryResponse> = {
 
   fromJSON(object: any): GetEntryResponse {
     return {
-      entryId: isSet(object.entryId)
-        ? globalThis.String(object.entryId)
-        : isSet(object.entry_id)
-        ? globalThis.String(object.entry_id)
-        : "",
-      attr: isSet(object.attr) ? shareAttributeFromJSON(object.attr) : 0,
-      items: globalThis.Array.isArray(object?.items) ? object.items.map((e: any) => globalThis.String(e)) : [],
+      entry: isSet(object.entry) ? EntryView.fromJSON(object.entry) : undefined,
+      versions: globalThis.Array.isArray(object?.versions)
+        ? object.versions.map((e: any) => EntryVersion.fromJSON(e))
+        : [],
+      history: globalThis.Array.isArray(object?.history)
+        ? object.history.map((e: any) => HistoryEvent.fromJSON(e))
+        : [],
     };
   },
 
   toJSON(message: GetEntryResponse): unknown {
     const obj: any = {};
-    if (message.entryId !== "") {
-      obj.entryId = message.entryId;
+    if (message.entry !== undefined) {
+      obj.entry = EntryView.toJSON(message.entry);
     }
-    if (message.attr !== 0) {
-      obj.attr = shareAttributeToJSON(message.attr);
+    if (message.versions?.length) {
+      obj.versions = message.versions.map((e) => EntryVersion.toJSON(e));
     }
-    if (message.items?.length) {
-      obj.items = message.items;
+    if (message.history?.length) {
+      obj.history = message.history.map((e) => HistoryEvent.toJSON(e));
     }
     return obj;
   },
@@ -245,15 +2874,410 @@ export const GetEntryResponse: MessageFns<GetEntryResponse> = {
   },
   fromPartial(object: DeepPartial<GetEntryResponse>): GetEntryResponse {
     const message = createBaseGetEntryResponse();
-    message.entryId = object.entryId ?? "";
-    message.attr = object.attr ?? 0;
-    message.items = object.items?.map((e) => e) || [];
+    message.entry = (object.entry !== undefined && object.entry !== null)
+      ? EntryView.fromPartial(object.entry)
+      : undefined;
+    message.versions = object.versions?.map((e) => EntryVersion.fromPartial(e)) || [];
+    message.history = object.history?.map((e) => HistoryEvent.fromPartial(e)) || [];
     return message;
   },
 };
 
+function createBaseSearchEntriesRequest(): SearchEntriesRequest {
+  return {
+    provider: "",
+    shareAttribute: 0,
+    grade: 0,
+    keyword: "",
+    status: "",
+    overdueOnly: false,
+    limit: 0,
+    offset: 0,
+  };
+}
+
+export const SearchEntriesRequest: MessageFns<SearchEntriesRequest> = {
+  encode(message: SearchEntriesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.provider !== "") {
+      writer.uint32(10).string(message.provider);
+    }
+    if (message.shareAttribute !== 0) {
+      writer.uint32(16).int32(message.shareAttribute);
+    }
+    if (message.grade !== 0) {
+      writer.uint32(24).int32(message.grade);
+    }
+    if (message.keyword !== "") {
+      writer.uint32(34).string(message.keyword);
+    }
+    if (message.status !== "") {
+      writer.uint32(42).string(message.status);
+    }
+    if (message.overdueOnly !== false) {
+      writer.uint32(48).bool(message.overdueOnly);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(56).int32(message.limit);
+    }
+    if (message.offset !== 0) {
+      writer.uint32(64).int32(message.offset);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SearchEntriesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSearchEntriesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.provider = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.shareAttribute = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.grade = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.keyword = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.overdueOnly = reader.bool();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.limit = reader.int32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.offset = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SearchEntriesRequest {
+    return {
+      provider: isSet(object.provider) ? globalThis.String(object.provider) : "",
+      shareAttribute: isSet(object.shareAttribute)
+        ? shareAttributeFromJSON(object.shareAttribute)
+        : isSet(object.share_attribute)
+        ? shareAttributeFromJSON(object.share_attribute)
+        : 0,
+      grade: isSet(object.grade) ? gradeFromJSON(object.grade) : 0,
+      keyword: isSet(object.keyword) ? globalThis.String(object.keyword) : "",
+      status: isSet(object.status) ? globalThis.String(object.status) : "",
+      overdueOnly: isSet(object.overdueOnly)
+        ? globalThis.Boolean(object.overdueOnly)
+        : isSet(object.overdue_only)
+        ? globalThis.Boolean(object.overdue_only)
+        : false,
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+      offset: isSet(object.offset) ? globalThis.Number(object.offset) : 0,
+    };
+  },
+
+  toJSON(message: SearchEntriesRequest): unknown {
+    const obj: any = {};
+    if (message.provider !== "") {
+      obj.provider = message.provider;
+    }
+    if (message.shareAttribute !== 0) {
+      obj.shareAttribute = shareAttributeToJSON(message.shareAttribute);
+    }
+    if (message.grade !== 0) {
+      obj.grade = gradeToJSON(message.grade);
+    }
+    if (message.keyword !== "") {
+      obj.keyword = message.keyword;
+    }
+    if (message.status !== "") {
+      obj.status = message.status;
+    }
+    if (message.overdueOnly !== false) {
+      obj.overdueOnly = message.overdueOnly;
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    if (message.offset !== 0) {
+      obj.offset = Math.round(message.offset);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SearchEntriesRequest>): SearchEntriesRequest {
+    return SearchEntriesRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SearchEntriesRequest>): SearchEntriesRequest {
+    const message = createBaseSearchEntriesRequest();
+    message.provider = object.provider ?? "";
+    message.shareAttribute = object.shareAttribute ?? 0;
+    message.grade = object.grade ?? 0;
+    message.keyword = object.keyword ?? "";
+    message.status = object.status ?? "";
+    message.overdueOnly = object.overdueOnly ?? false;
+    message.limit = object.limit ?? 0;
+    message.offset = object.offset ?? 0;
+    return message;
+  },
+};
+
+function createBaseSearchEntriesResponse(): SearchEntriesResponse {
+  return { entries: [], total: 0 };
+}
+
+export const SearchEntriesResponse: MessageFns<SearchEntriesResponse> = {
+  encode(message: SearchEntriesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.entries) {
+      EntryView.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.total !== 0) {
+      writer.uint32(16).int32(message.total);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SearchEntriesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSearchEntriesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.entries.push(EntryView.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.total = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SearchEntriesResponse {
+    return {
+      entries: globalThis.Array.isArray(object?.entries) ? object.entries.map((e: any) => EntryView.fromJSON(e)) : [],
+      total: isSet(object.total) ? globalThis.Number(object.total) : 0,
+    };
+  },
+
+  toJSON(message: SearchEntriesResponse): unknown {
+    const obj: any = {};
+    if (message.entries?.length) {
+      obj.entries = message.entries.map((e) => EntryView.toJSON(e));
+    }
+    if (message.total !== 0) {
+      obj.total = Math.round(message.total);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SearchEntriesResponse>): SearchEntriesResponse {
+    return SearchEntriesResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SearchEntriesResponse>): SearchEntriesResponse {
+    const message = createBaseSearchEntriesResponse();
+    message.entries = object.entries?.map((e) => EntryView.fromPartial(e)) || [];
+    message.total = object.total ?? 0;
+    return message;
+  },
+};
+
+/**
+ * The catalog service: the platform's unified catalog of government data (Regulation Arts. 12-17).
+ * Every call carries `authorization: Bearer <department token>` metadata. Errors are gRPC
+ * statuses whose message names the field; trailing metadata carries x-error-code and
+ * x-error-fields. The REST API (OpenAPI at /docs) offers the same operations.
+ */
 export type CatalogServiceService = typeof CatalogServiceService;
 export const CatalogServiceService = {
+  /** A provider drafts a new entry. */
+  draftEntry: {
+    path: "/govmesh.catalog.v1.CatalogService/DraftEntry" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DraftEntryRequest): Buffer => Buffer.from(DraftEntryRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DraftEntryRequest => DraftEntryRequest.decode(value),
+    responseSerialize: (value: EntryResponse): Buffer => Buffer.from(EntryResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): EntryResponse => EntryResponse.decode(value),
+  },
+  /** The provider revises its draft (or its entry being updated); assessments must be redone. */
+  reviseEntry: {
+    path: "/govmesh.catalog.v1.CatalogService/ReviseEntry" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ReviseEntryRequest): Buffer => Buffer.from(ReviseEntryRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ReviseEntryRequest => ReviseEntryRequest.decode(value),
+    responseSerialize: (value: EntryResponse): Buffer => Buffer.from(EntryResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): EntryResponse => EntryResponse.decode(value),
+  },
+  /** Records a secrecy-risk or personal-information impact assessment. */
+  recordAssessment: {
+    path: "/govmesh.catalog.v1.CatalogService/RecordAssessment" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RecordAssessmentRequest): Buffer =>
+      Buffer.from(RecordAssessmentRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RecordAssessmentRequest => RecordAssessmentRequest.decode(value),
+    responseSerialize: (value: EntryResponse): Buffer => Buffer.from(EntryResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): EntryResponse => EntryResponse.decode(value),
+  },
+  /** Records the department head's approval. */
+  approveByHead: {
+    path: "/govmesh.catalog.v1.CatalogService/ApproveByHead" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ApproveByHeadRequest): Buffer => Buffer.from(ApproveByHeadRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ApproveByHeadRequest => ApproveByHeadRequest.decode(value),
+    responseSerialize: (value: EntryResponse): Buffer => Buffer.from(EntryResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): EntryResponse => EntryResponse.decode(value),
+  },
+  /** Submits the entry to the same-level competent department. */
+  submitEntry: {
+    path: "/govmesh.catalog.v1.CatalogService/SubmitEntry" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SubmitEntryRequest): Buffer => Buffer.from(SubmitEntryRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SubmitEntryRequest => SubmitEntryRequest.decode(value),
+    responseSerialize: (value: EntryResponse): Buffer => Buffer.from(EntryResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): EntryResponse => EntryResponse.decode(value),
+  },
+  /** The competent department publishes a submitted entry. */
+  publishEntry: {
+    path: "/govmesh.catalog.v1.CatalogService/PublishEntry" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: PublishEntryRequest): Buffer => Buffer.from(PublishEntryRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PublishEntryRequest => PublishEntryRequest.decode(value),
+    responseSerialize: (value: EntryResponse): Buffer => Buffer.from(EntryResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): EntryResponse => EntryResponse.decode(value),
+  },
+  /** The competent department returns a submitted entry with reasons. */
+  returnEntry: {
+    path: "/govmesh.catalog.v1.CatalogService/ReturnEntry" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ReturnEntryRequest): Buffer => Buffer.from(ReturnEntryRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ReturnEntryRequest => ReturnEntryRequest.decode(value),
+    responseSerialize: (value: EntryResponse): Buffer => Buffer.from(EntryResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): EntryResponse => EntryResponse.decode(value),
+  },
+  /** A change in law or duties opens an update, due in 10 working days. */
+  startUpdate: {
+    path: "/govmesh.catalog.v1.CatalogService/StartUpdate" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: StartUpdateRequest): Buffer => Buffer.from(StartUpdateRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): StartUpdateRequest => StartUpdateRequest.decode(value),
+    responseSerialize: (value: EntryResponse): Buffer => Buffer.from(EntryResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): EntryResponse => EntryResponse.decode(value),
+  },
+  /** The provider asks for the one 5-working-day extension. */
+  requestUpdateExtension: {
+    path: "/govmesh.catalog.v1.CatalogService/RequestUpdateExtension" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RequestUpdateExtensionRequest): Buffer =>
+      Buffer.from(RequestUpdateExtensionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RequestUpdateExtensionRequest => RequestUpdateExtensionRequest.decode(value),
+    responseSerialize: (value: EntryResponse): Buffer => Buffer.from(EntryResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): EntryResponse => EntryResponse.decode(value),
+  },
+  /** The competent department grants or refuses the extension. */
+  decideUpdateExtension: {
+    path: "/govmesh.catalog.v1.CatalogService/DecideUpdateExtension" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DecideUpdateExtensionRequest): Buffer =>
+      Buffer.from(DecideUpdateExtensionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DecideUpdateExtensionRequest => DecideUpdateExtensionRequest.decode(value),
+    responseSerialize: (value: EntryResponse): Buffer => Buffer.from(EntryResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): EntryResponse => EntryResponse.decode(value),
+  },
+  /** One entry with its state, deadlines and version history. */
   getEntry: {
     path: "/govmesh.catalog.v1.CatalogService/GetEntry" as const,
     requestStream: false as const,
@@ -263,13 +3287,208 @@ export const CatalogServiceService = {
     responseSerialize: (value: GetEntryResponse): Buffer => Buffer.from(GetEntryResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetEntryResponse => GetEntryResponse.decode(value),
   },
+  /** Search the published and in-progress entries. */
+  searchEntries: {
+    path: "/govmesh.catalog.v1.CatalogService/SearchEntries" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SearchEntriesRequest): Buffer => Buffer.from(SearchEntriesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SearchEntriesRequest => SearchEntriesRequest.decode(value),
+    responseSerialize: (value: SearchEntriesResponse): Buffer =>
+      Buffer.from(SearchEntriesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SearchEntriesResponse => SearchEntriesResponse.decode(value),
+  },
 } as const;
 
 export interface CatalogServiceServer extends UntypedServiceImplementation {
+  /** A provider drafts a new entry. */
+  draftEntry: handleUnaryCall<DraftEntryRequest, EntryResponse>;
+  /** The provider revises its draft (or its entry being updated); assessments must be redone. */
+  reviseEntry: handleUnaryCall<ReviseEntryRequest, EntryResponse>;
+  /** Records a secrecy-risk or personal-information impact assessment. */
+  recordAssessment: handleUnaryCall<RecordAssessmentRequest, EntryResponse>;
+  /** Records the department head's approval. */
+  approveByHead: handleUnaryCall<ApproveByHeadRequest, EntryResponse>;
+  /** Submits the entry to the same-level competent department. */
+  submitEntry: handleUnaryCall<SubmitEntryRequest, EntryResponse>;
+  /** The competent department publishes a submitted entry. */
+  publishEntry: handleUnaryCall<PublishEntryRequest, EntryResponse>;
+  /** The competent department returns a submitted entry with reasons. */
+  returnEntry: handleUnaryCall<ReturnEntryRequest, EntryResponse>;
+  /** A change in law or duties opens an update, due in 10 working days. */
+  startUpdate: handleUnaryCall<StartUpdateRequest, EntryResponse>;
+  /** The provider asks for the one 5-working-day extension. */
+  requestUpdateExtension: handleUnaryCall<RequestUpdateExtensionRequest, EntryResponse>;
+  /** The competent department grants or refuses the extension. */
+  decideUpdateExtension: handleUnaryCall<DecideUpdateExtensionRequest, EntryResponse>;
+  /** One entry with its state, deadlines and version history. */
   getEntry: handleUnaryCall<GetEntryRequest, GetEntryResponse>;
+  /** Search the published and in-progress entries. */
+  searchEntries: handleUnaryCall<SearchEntriesRequest, SearchEntriesResponse>;
 }
 
 export interface CatalogServiceClient extends Client {
+  /** A provider drafts a new entry. */
+  draftEntry(
+    request: DraftEntryRequest,
+    callback: (error: ServiceError | null, response: EntryResponse) => void,
+  ): ClientUnaryCall;
+  draftEntry(
+    request: DraftEntryRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: EntryResponse) => void,
+  ): ClientUnaryCall;
+  draftEntry(
+    request: DraftEntryRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: EntryResponse) => void,
+  ): ClientUnaryCall;
+  /** The provider revises its draft (or its entry being updated); assessments must be redone. */
+  reviseEntry(
+    request: ReviseEntryRequest,
+    callback: (error: ServiceError | null, response: EntryResponse) => void,
+  ): ClientUnaryCall;
+  reviseEntry(
+    request: ReviseEntryRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: EntryResponse) => void,
+  ): ClientUnaryCall;
+  reviseEntry(
+    request: ReviseEntryRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: EntryResponse) => void,
+  ): ClientUnaryCall;
+  /** Records a secrecy-risk or personal-information impact assessment. */
+  recordAssessment(
+    request: RecordAssessmentRequest,
+    callback: (error: ServiceError | null, response: EntryResponse) => void,
+  ): ClientUnaryCall;
+  recordAssessment(
+    request: RecordAssessmentRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: EntryResponse) => void,
+  ): ClientUnaryCall;
+  recordAssessment(
+    request: RecordAssessmentRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: EntryResponse) => void,
+  ): ClientUnaryCall;
+  /** Records the department head's approval. */
+  approveByHead(
+    request: ApproveByHeadRequest,
+    callback: (error: ServiceError | null, response: EntryResponse) => void,
+  ): ClientUnaryCall;
+  approveByHead(
+    request: ApproveByHeadRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: EntryResponse) => void,
+  ): ClientUnaryCall;
+  approveByHead(
+    request: ApproveByHeadRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: EntryResponse) => void,
+  ): ClientUnaryCall;
+  /** Submits the entry to the same-level competent department. */
+  submitEntry(
+    request: SubmitEntryRequest,
+    callback: (error: ServiceError | null, response: EntryResponse) => void,
+  ): ClientUnaryCall;
+  submitEntry(
+    request: SubmitEntryRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: EntryResponse) => void,
+  ): ClientUnaryCall;
+  submitEntry(
+    request: SubmitEntryRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: EntryResponse) => void,
+  ): ClientUnaryCall;
+  /** The competent department publishes a submitted entry. */
+  publishEntry(
+    request: PublishEntryRequest,
+    callback: (error: ServiceError | null, response: EntryResponse) => void,
+  ): ClientUnaryCall;
+  publishEntry(
+    request: PublishEntryRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: EntryResponse) => void,
+  ): ClientUnaryCall;
+  publishEntry(
+    request: PublishEntryRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: EntryResponse) => void,
+  ): ClientUnaryCall;
+  /** The competent department returns a submitted entry with reasons. */
+  returnEntry(
+    request: ReturnEntryRequest,
+    callback: (error: ServiceError | null, response: EntryResponse) => void,
+  ): ClientUnaryCall;
+  returnEntry(
+    request: ReturnEntryRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: EntryResponse) => void,
+  ): ClientUnaryCall;
+  returnEntry(
+    request: ReturnEntryRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: EntryResponse) => void,
+  ): ClientUnaryCall;
+  /** A change in law or duties opens an update, due in 10 working days. */
+  startUpdate(
+    request: StartUpdateRequest,
+    callback: (error: ServiceError | null, response: EntryResponse) => void,
+  ): ClientUnaryCall;
+  startUpdate(
+    request: StartUpdateRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: EntryResponse) => void,
+  ): ClientUnaryCall;
+  startUpdate(
+    request: StartUpdateRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: EntryResponse) => void,
+  ): ClientUnaryCall;
+  /** The provider asks for the one 5-working-day extension. */
+  requestUpdateExtension(
+    request: RequestUpdateExtensionRequest,
+    callback: (error: ServiceError | null, response: EntryResponse) => void,
+  ): ClientUnaryCall;
+  requestUpdateExtension(
+    request: RequestUpdateExtensionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: EntryResponse) => void,
+  ): ClientUnaryCall;
+  requestUpdateExtension(
+    request: RequestUpdateExtensionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: EntryResponse) => void,
+  ): ClientUnaryCall;
+  /** The competent department grants or refuses the extension. */
+  decideUpdateExtension(
+    request: DecideUpdateExtensionRequest,
+    callback: (error: ServiceError | null, response: EntryResponse) => void,
+  ): ClientUnaryCall;
+  decideUpdateExtension(
+    request: DecideUpdateExtensionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: EntryResponse) => void,
+  ): ClientUnaryCall;
+  decideUpdateExtension(
+    request: DecideUpdateExtensionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: EntryResponse) => void,
+  ): ClientUnaryCall;
+  /** One entry with its state, deadlines and version history. */
   getEntry(
     request: GetEntryRequest,
     callback: (error: ServiceError | null, response: GetEntryResponse) => void,
@@ -284,6 +3503,22 @@ export interface CatalogServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetEntryResponse) => void,
+  ): ClientUnaryCall;
+  /** Search the published and in-progress entries. */
+  searchEntries(
+    request: SearchEntriesRequest,
+    callback: (error: ServiceError | null, response: SearchEntriesResponse) => void,
+  ): ClientUnaryCall;
+  searchEntries(
+    request: SearchEntriesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SearchEntriesResponse) => void,
+  ): ClientUnaryCall;
+  searchEntries(
+    request: SearchEntriesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SearchEntriesResponse) => void,
   ): ClientUnaryCall;
 }
 
