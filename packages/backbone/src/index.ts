@@ -44,3 +44,7 @@ export { createHttpServer } from './server/http.ts';
 export type { HttpServerOptions } from './server/http.ts';
 export { unary, startGrpcServer, stopGrpcServer } from './server/grpc.ts';
 export { onShutdown } from './server/lifecycle.ts';
+export { avroToJsonSchema } from './avro/json-schema.ts';
+export type { JsonSchema } from './avro/json-schema.ts';
+export { parseFailpoints, noFailpoints } from './testing/failpoints.ts';
+export type { Failpoints } from './testing/failpoints.ts';

@@ -16,6 +16,8 @@ export interface CommandContext {
   /** Instant the command was accepted (from the service clock). */
   at: Date;
   commandId: string;
+  /** The aggregate the command is decided on (set by the store). */
+  aggregateId?: string;
   /** The share or entry the command belongs to; defaults to the aggregate id. */
   correlationId?: string;
   /** The event that caused this command (for commands issued by consumers). */

@@ -20,6 +20,8 @@ export interface Envelope {
   causationid: string;
   /** The record key; recorded so readers know why the record was keyed that way. */
   partitionkey: string;
+  /** CloudEvents `sequence` extension: the aggregate version (1, 2, ...), so gaps are detectable. */
+  sequence: string;
   /** W3C trace context of the command that produced the event. */
   traceparent?: string;
 }
@@ -57,6 +59,7 @@ export const envelopeToHeaders = (e: Envelope): Record<string, string> => {
     ce_correlationid: e.correlationid,
     ce_causationid: e.causationid,
     ce_partitionkey: e.partitionkey,
+    ce_sequence: e.sequence,
   };
   if (e.traceparent !== undefined) h['traceparent'] = e.traceparent;
   return h;
@@ -85,6 +88,7 @@ export const envelopeFromHeaders = (headers: KafkaHeaders | undefined): Envelope
     correlationid: h['ce_correlationid'] ?? h['ce_subject']!,
     causationid: h['ce_causationid'] ?? '',
     partitionkey: h['ce_partitionkey'] ?? h['ce_subject']!,
+    sequence: h['ce_sequence'] ?? '',
   };
   if (h['traceparent'] !== undefined) env.traceparent = h['traceparent'];
   return env;

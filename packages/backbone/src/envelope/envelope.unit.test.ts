@@ -15,6 +15,7 @@ const env: Envelope = {
   correlationid: 'entry-1',
   causationid: 'cmd-1',
   partitionkey: 'entry-1',
+  sequence: '1',
   traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
 };
 

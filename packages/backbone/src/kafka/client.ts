@@ -20,7 +20,14 @@ export const createKafka = (opts: { clientId: string; brokers: string[]; logger:
 
 /** Idempotent producer (acks=all is implied): broker-side dedupe of retried batches, in order. */
 export const createProducer = (kafka: kafkajs.Kafka): kafkajs.Producer =>
-  kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+  kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    // Unlimited retries keep the idempotent producer's ordering guarantee (kafkajs warns otherwise).
+    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 5000 },
+    createPartitioner: Partitioners.DefaultPartitioner,
+    allowAutoTopicCreation: false,
+  });
 
 export interface TopicSpec {
   topic: string;

@@ -3,6 +3,7 @@ import type { Database } from '../store/database.ts';
 import type { Logger } from '../telemetry/logging.ts';
 import type { BackboneMetrics } from '../telemetry/metrics.ts';
 import { contextFromTraceparent, inSpan, SpanKind } from '../telemetry/tracing.ts';
+import { noFailpoints, type Failpoints } from '../testing/failpoints.ts';
 
 /**
  * The ordered outbox relay.
@@ -25,6 +26,7 @@ export interface OutboxRelayOptions {
   metrics: BackboneMetrics;
   batchSize: number;
   pollMs: number;
+  failpoints?: Failpoints;
 }
 
 export class OutboxRelay {
@@ -105,11 +107,15 @@ export class OutboxRelay {
         byTopic.set(r.topic, list);
         if (r.headers['traceparent'] !== undefined) traceparents.add(r.headers['traceparent']);
       }
+      const types = rows.map((r) => r.headers['ce_type'] ?? '').join(',');
+      const failpoints = this.#o.failpoints ?? noFailpoints;
+      failpoints.hit('relay.before-send', types);
       // The send span continues the command's trace when the batch holds one command's events.
       const parent = traceparents.size === 1 ? contextFromTraceparent([...traceparents][0]) : contextFromTraceparent(undefined);
       await inSpan(`send ${[...byTopic.keys()].join(',')}`, SpanKind.PRODUCER, parent, { 'messaging.system': 'kafka', 'messaging.batch.message_count': rows.length }, () =>
         producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) }),
       );
+      failpoints.hit('relay.after-send', types);
       await tx.query(`delete from ${schema}.outbox where id = any($1::bigint[])`, [rows.map((r) => r.id)]);
       for (const [topic, messages] of byTopic) metrics.outboxPublished.inc({ topic }, messages.length);
       return rows.length;

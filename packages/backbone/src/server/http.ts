@@ -6,6 +6,10 @@ import { toProblem } from '../errors/problem.ts';
 import type { Authenticator, Principal } from '../identity/principal.ts';
 import type { Logger } from '../telemetry/logging.ts';
 import type { BackboneMetrics } from '../telemetry/metrics.ts';
+import { context, trace, SpanStatusCode, type Span } from '@opentelemetry/api';
+import { SpanKind, tracer } from '../telemetry/tracing.ts';
+
+const spans = new WeakMap<FastifyRequest, Span>();
 
 /**
  * The REST edge every service shares: OpenAPI docs at /docs, health at /healthz (process is up),
@@ -29,7 +33,7 @@ declare module 'fastify' {
 }
 
 export const createHttpServer = async (opts: HttpServerOptions): Promise<FastifyInstance> => {
-  const app = Fastify({ loggerInstance: opts.logger as FastifyBaseLogger, disableRequestLogging: true, ajv: { customOptions: { allErrors: true, coerceTypes: false, removeAdditional: false } } });
+  const app = Fastify({ loggerInstance: opts.logger as FastifyBaseLogger, ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: false } } });
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -39,6 +43,21 @@ export const createHttpServer = async (opts: HttpServerOptions): Promise<Fastify
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  // One SERVER span per request; the route handler runs inside it, so the command's trace context
+  // is what the event store writes into the outbox rows.
+  app.addHook('onRequest', (req, _reply, done) => {
+    const span = tracer().startSpan(`${req.method} ${req.routeOptions.url ?? req.url}`, { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method, 'url.path': req.url } });
+    spans.set(req, span);
+    context.with(trace.setSpan(context.active(), span), done);
+  });
+  app.addHook('onResponse', (req, reply, done) => {
+    const span = spans.get(req);
+    span?.setAttribute('http.response.status_code', reply.statusCode);
+    if (reply.statusCode >= 500) span?.setStatus({ code: SpanStatusCode.ERROR });
+    span?.end();
+    done();
+  });
 
   app.decorateRequest('principal', function (this: FastifyRequest) {
     return opts.authenticator.authenticate(this.headers.authorization);

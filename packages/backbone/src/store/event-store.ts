@@ -5,6 +5,7 @@ import { envelopeToHeaders, type Envelope } from '../envelope/envelope.ts';
 import { uuidv7 } from '../envelope/uuid.ts';
 import type { CommandContext, Decider, DecisionDeps, DomainEvent } from '../domain/decider.ts';
 import { fold } from '../domain/decider.ts';
+import { noFailpoints, type Failpoints } from '../testing/failpoints.ts';
 import { isUniqueViolation, type Database, type Tx } from './database.ts';
 
 /**
@@ -29,6 +30,7 @@ export interface AggregateStoreOptions {
   /** CloudEvents source, e.g. /platforms/national/services/catalog. */
   source: string;
   deps: DecisionDeps;
+  failpoints?: Failpoints;
 }
 
 export interface HandleResult<E extends DomainEvent, S> {
@@ -75,7 +77,9 @@ export class AggregateStore {
     topic: string;
     inline?: (tx: Tx, events: StoredEvent<E>[], state: S) => Promise<void>;
   }): Promise<HandleResult<E, S>> {
-    const { decider, aggregateId, ctx } = args;
+    const { decider, aggregateId } = args;
+    const ctx: CommandContext = { ...args.ctx, aggregateId };
+    const failpoints = this.#o.failpoints ?? noFailpoints;
     try {
       return await this.#o.db.transaction(async (tx) => {
         const history = await this.load<E>(aggregateId, tx);
@@ -101,6 +105,7 @@ export class AggregateStore {
             correlationid: ctx.correlationId ?? aggregateId,
             causationid: ctx.causationId ?? ctx.commandId,
             partitionkey: aggregateId,
+            sequence: String(version),
           };
           if (traceparent !== undefined) envelope.traceparent = traceparent;
           await tx.query(
@@ -117,6 +122,7 @@ export class AggregateStore {
           stored.push({ event, envelope, version, value });
         }
         if (args.inline !== undefined && stored.length > 0) await args.inline(tx, stored, state);
+        failpoints.hit('store.before-commit', stored.map((e) => e.envelope.type).join(','));
         return { events: stored, state, version };
       });
     } catch (err) {

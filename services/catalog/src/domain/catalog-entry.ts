@@ -1,5 +1,5 @@
 import type { AssessmentKind, CatalogEntryContent, CatalogEvent, UpdateTrigger } from '@govmesh/contracts/avro';
-import { assertNever, forbidden, inputInvalid, ruleViolated, type CommandContext, type Decider, type DecisionDeps, type Role } from '@govmesh/backbone';
+import { assertNever, forbidden, inputInvalid, notFound, ruleViolated, type CommandContext, type Decider, type DecisionDeps, type Role } from '@govmesh/backbone';
 import { assertValidContent } from './content.ts';
 
 /**
@@ -74,19 +74,19 @@ export const initialState = (): CatalogEntryState => ({
   returnReasons: [],
 });
 
-const notFoundIfNone = (s: CatalogEntryState): void => {
-  if (s.status === 'NONE') throw ruleViolated('CAT-01', 'the entry does not exist; draft it first');
+const notFoundIfNone = (s: CatalogEntryState, ctx: CommandContext): void => {
+  if (s.status === 'NONE') throw notFound('catalog entry', ctx.aggregateId ?? '');
 };
 
 // CAT-10: the provider's sharing office compiles and maintains its own entries; nobody else edits them.
-const requireProvider = (s: CatalogEntryState, by: Actor): void => {
-  notFoundIfNone(s);
+const requireProvider = (s: CatalogEntryState, by: Actor, ctx: CommandContext): void => {
+  notFoundIfNone(s, ctx);
   if (by.departmentId !== s.provider) throw forbidden(`only the providing department ${s.provider} may change entry ${s.entryId}`, 'CAT-10');
 };
 
 // CAT-07: the same-level competent department reviews and publishes.
-const requireCompetent = (s: CatalogEntryState, by: Actor): void => {
-  notFoundIfNone(s);
+const requireCompetent = (s: CatalogEntryState, by: Actor, ctx: CommandContext): void => {
+  notFoundIfNone(s, ctx);
   if (!by.roles.includes('competent')) throw forbidden(`department ${by.departmentId} is not a competent department`, 'CAT-07');
   if (by.platform !== s.platform) throw forbidden(`only the competent department of platform ${s.platform} reviews this entry`, 'CAT-07');
 };
@@ -114,21 +114,21 @@ export const decide = (cmd: CatalogCommand, s: CatalogEntryState, ctx: CommandCo
       return [{ type: 'CatalogEntryDrafted', data: { entryId: cmd.entryId, platform: cmd.by.platform, draftedBy: cmd.by.departmentId, content: cmd.content } }];
     }
     case 'ReviseEntry': {
-      requireProvider(s, cmd.by);
+      requireProvider(s, cmd.by, ctx);
       requireStatus(s, ['DRAFT', 'ASSESSED', 'DEPT_APPROVED'], 'CAT-07', 'revising');
       if (cmd.content.provider !== s.provider) throw forbidden('the providing department of an entry cannot be changed', 'CAT-10');
       assertValidContent(cmd.content);
       return [{ type: 'CatalogEntryRevised', data: { entryId: s.entryId, revisedBy: cmd.by.departmentId, content: cmd.content } }];
     }
     case 'RecordAssessment': {
-      requireProvider(s, cmd.by);
+      requireProvider(s, cmd.by, ctx);
       requireStatus(s, ['DRAFT', 'ASSESSED'], 'CAT-02', 'recording an assessment');
       text('reference', cmd.reference);
       text('conclusion', cmd.conclusion);
       return [{ type: 'CatalogAssessmentRecorded', data: { entryId: s.entryId, kind: cmd.assessment, reference: cmd.reference, conclusion: cmd.conclusion, recordedBy: cmd.by.departmentId } }];
     }
     case 'ApproveByHead': {
-      requireProvider(s, cmd.by);
+      requireProvider(s, cmd.by, ctx);
       // CAT-02: both assessments come before the head's approval.
       if (s.status === 'DRAFT') {
         const missing = (['SECRECY_RISK', 'PERSONAL_INFORMATION'] as const).filter((k) => s.assessments[k] === undefined);
@@ -139,7 +139,7 @@ export const decide = (cmd: CatalogCommand, s: CatalogEntryState, ctx: CommandCo
       return [{ type: 'CatalogEntryHeadApproved', data: { entryId: s.entryId, approver: cmd.approver, recordedBy: cmd.by.departmentId } }];
     }
     case 'SubmitEntry': {
-      requireProvider(s, cmd.by);
+      requireProvider(s, cmd.by, ctx);
       if (s.status === 'DRAFT' || s.status === 'ASSESSED') throw ruleViolated('CAT-02', 'an entry is submitted only after both assessments and the head approval');
       requireStatus(s, ['DEPT_APPROVED'], 'CAT-07', 'submitting');
       const isUpdate = s.update !== null;
@@ -148,19 +148,19 @@ export const decide = (cmd: CatalogCommand, s: CatalogEntryState, ctx: CommandCo
       return [{ type: 'CatalogEntrySubmitted', data: { entryId: s.entryId, submittedBy: cmd.by.departmentId, isUpdate, reviewDueAt } }];
     }
     case 'PublishEntry': {
-      requireCompetent(s, cmd.by);
+      requireCompetent(s, cmd.by, ctx);
       requireStatus(s, ['SUBMITTED'], 'CAT-07', 'publishing');
       return [{ type: 'CatalogEntryPublished', data: { entryId: s.entryId, version: s.publishedVersion + 1, reviewedBy: cmd.by.departmentId, content: s.content! } }];
     }
     case 'ReturnEntry': {
-      requireCompetent(s, cmd.by);
+      requireCompetent(s, cmd.by, ctx);
       requireStatus(s, ['SUBMITTED'], 'CAT-07', 'returning');
       const reasons = cmd.reasons.map((r) => r.trim()).filter((r) => r !== '');
       if (reasons.length === 0) throw inputInvalid([{ field: 'reasons', description: 'a returned entry states its reasons' }], 'CAT-07');
       return [{ type: 'CatalogEntryReturned', data: { entryId: s.entryId, reviewedBy: cmd.by.departmentId, reasons, isUpdate: s.update !== null } }];
     }
     case 'StartUpdate': {
-      requireProvider(s, cmd.by);
+      requireProvider(s, cmd.by, ctx);
       if (s.update !== null) throw ruleViolated('CAT-08', 'an update is already in progress');
       requireStatus(s, ['PUBLISHED'], 'CAT-08', 'starting an update');
       if (cmd.changedAt.getTime() > ctx.at.getTime()) throw inputInvalid([{ field: 'changedAt', description: 'the change cannot be in the future' }]);
@@ -170,7 +170,7 @@ export const decide = (cmd: CatalogCommand, s: CatalogEntryState, ctx: CommandCo
       return [{ type: 'CatalogEntryUpdateStarted', data: { entryId: s.entryId, trigger: cmd.trigger, changedAt: cmd.changedAt.toISOString(), description: cmd.description, startedBy: cmd.by.departmentId, dueAt } }];
     }
     case 'RequestUpdateExtension': {
-      requireProvider(s, cmd.by);
+      requireProvider(s, cmd.by, ctx);
       if (s.update === null) throw ruleViolated('CAT-08', 'there is no update in progress to extend');
       if (s.update.extension !== 'NONE') throw ruleViolated('CAT-08', 'an update deadline is extended at most once');
       requireStatus(s, ['DRAFT', 'ASSESSED', 'DEPT_APPROVED'], 'CAT-08', 'asking for an extension');
@@ -178,7 +178,7 @@ export const decide = (cmd: CatalogCommand, s: CatalogEntryState, ctx: CommandCo
       return [{ type: 'CatalogUpdateExtensionRequested', data: { entryId: s.entryId, requestedBy: cmd.by.departmentId, reason: cmd.reason } }];
     }
     case 'DecideUpdateExtension': {
-      requireCompetent(s, cmd.by);
+      requireCompetent(s, cmd.by, ctx);
       if (s.update?.extension !== 'REQUESTED') throw ruleViolated('CAT-08', 'no extension request is pending');
       if (!cmd.grant) {
         text('reason', cmd.reason);

@@ -159,6 +159,6 @@ test('CAT-08: publishing the update bumps the version and closes the cycle', () 
   assert.equal(displayStatus(s), 'PUBLISHED');
 });
 
-test('commands on an entry that does not exist are refused', () => {
-  spec.given([]).when({ kind: 'SubmitEntry', by: provider }, { at }).thenThrows('GOV_ERR_RULE_VIOLATED', 'CAT-01');
+test('commands on an entry that does not exist are refused as not found', () => {
+  spec.given([]).when({ kind: 'SubmitEntry', by: provider }, { at, aggregateId: 'nope' }).thenThrows('GOV_ERR_NOT_FOUND', undefined, /catalog entry nope not found/);
 });

@@ -1,0 +1,86 @@
+import type { CatalogEntryContent } from '@govmesh/contracts/avro';
+import { avroToJsonSchema, type JsonSchema, type SchemaRegistry } from '@govmesh/backbone';
+import type avro from 'avsc';
+import * as pb from '@govmesh/contracts/catalog/v1';
+import { inputInvalid } from '@govmesh/backbone';
+
+/** The REST body schema of an entry's content: the Avro record itself (provider may be left out). */
+export const contentJsonSchema = (registry: SchemaRegistry): JsonSchema => {
+  const drafted = registry.latest('govmesh.catalog.v1.CatalogEntryDrafted').type as avro.types.RecordType;
+  return avroToJsonSchema(drafted.field('content')!.type, ['provider', 'sourceDepartment']);
+};
+
+/** Fills the optional fields a REST caller may leave out. */
+export const normalizeContent = (c: Partial<CatalogEntryContent>): CatalogEntryContent => ({
+  name: c.name ?? '',
+  code: c.code ?? '',
+  abstract: c.abstract ?? '',
+  provider: c.provider ?? '',
+  sourceDepartment: c.sourceDepartment ?? '',
+  classification: c.classification ?? '',
+  grade: c.grade ?? 'GENERAL',
+  dataItems: c.dataItems ?? [],
+  format: c.format ?? '',
+  updateFrequency: c.updateFrequency ?? 'IRREGULAR',
+  shareAttribute: c.shareAttribute ?? 'CONDITIONAL',
+  shareMethods: c.shareMethods ?? [],
+  conditions: c.conditions === null || c.conditions === undefined ? null : { scope: c.conditions.scope, purpose: c.conditions.purpose, other: c.conditions.other ?? '' },
+  notSharedReason: c.notSharedReason ?? null,
+  notSharedLegalBasis: c.notSharedLegalBasis ?? null,
+  personalInformation: c.personalInformation ?? false,
+});
+
+/**
+ * proto enum <-> domain string: ts-proto's toJSON gives "GRADE_CORE"; the domain says "CORE".
+ * UNSPECIFIED (the proto3 zero) means the caller left the field out: a named input error.
+ */
+export const fromProtoEnum = <D extends string>(field: string, json: string, prefix: string, allowed: readonly D[]): D => {
+  const v = json.startsWith(prefix) ? json.slice(prefix.length) : json;
+  if (!(allowed as readonly string[]).includes(v)) throw inputInvalid([{ field, description: `required, one of ${allowed.join(', ')}` }]);
+  return v as D;
+};
+
+export const toProtoEnum = <P>(value: string, prefix: string, fromJSON: (o: unknown) => P): P => fromJSON(`${prefix}${value}`);
+
+const GRADES = ['CORE', 'IMPORTANT', 'GENERAL'] as const;
+
+export const contentFromProto = (c: pb.EntryContent | undefined): CatalogEntryContent => {
+  if (c === undefined) throw inputInvalid([{ field: 'content', description: 'required' }]);
+  return {
+    name: c.name,
+    code: c.code,
+    abstract: c.abstract,
+    provider: c.provider,
+    sourceDepartment: c.sourceDepartment,
+    classification: c.classification,
+    grade: fromProtoEnum('content.grade', pb.gradeToJSON(c.grade), 'GRADE_', GRADES),
+    dataItems: c.dataItems.map((i, n) => ({ name: i.name, type: i.type, description: i.description, grade: fromProtoEnum(`content.dataItems[${n}].grade`, pb.gradeToJSON(i.grade), 'GRADE_', GRADES) })),
+    format: c.format,
+    updateFrequency: fromProtoEnum('content.updateFrequency', pb.updateFrequencyToJSON(c.updateFrequency), 'UPDATE_FREQUENCY_', ['REAL_TIME', 'DAILY', 'WEEKLY', 'MONTHLY', 'QUARTERLY', 'YEARLY', 'IRREGULAR'] as const),
+    shareAttribute: fromProtoEnum('content.shareAttribute', pb.shareAttributeToJSON(c.shareAttribute), 'SHARE_ATTRIBUTE_', ['UNCONDITIONAL', 'CONDITIONAL', 'NOT_SHARED'] as const),
+    shareMethods: c.shareMethods.map((m, n) => fromProtoEnum(`content.shareMethods[${n}]`, pb.shareMethodToJSON(m), 'SHARE_METHOD_', ['API', 'BATCH', 'FILE'] as const)),
+    conditions: c.conditions === undefined ? null : { scope: c.conditions.scope, purpose: c.conditions.purpose, other: c.conditions.other },
+    notSharedReason: c.notSharedReason === '' ? null : c.notSharedReason,
+    notSharedLegalBasis: c.notSharedLegalBasis === '' ? null : c.notSharedLegalBasis,
+    personalInformation: c.personalInformation,
+  };
+};
+
+export const contentToProto = (c: CatalogEntryContent): pb.EntryContent => ({
+  name: c.name,
+  code: c.code,
+  abstract: c.abstract,
+  provider: c.provider,
+  sourceDepartment: c.sourceDepartment,
+  classification: c.classification,
+  grade: toProtoEnum(c.grade, 'GRADE_', pb.gradeFromJSON),
+  dataItems: c.dataItems.map((i) => ({ name: i.name, type: i.type, description: i.description, grade: toProtoEnum(i.grade, 'GRADE_', pb.gradeFromJSON) })),
+  format: c.format,
+  updateFrequency: toProtoEnum(c.updateFrequency, 'UPDATE_FREQUENCY_', pb.updateFrequencyFromJSON),
+  shareAttribute: toProtoEnum(c.shareAttribute, 'SHARE_ATTRIBUTE_', pb.shareAttributeFromJSON),
+  shareMethods: c.shareMethods.map((m) => toProtoEnum(m, 'SHARE_METHOD_', pb.shareMethodFromJSON)),
+  conditions: c.conditions === null ? undefined : { ...c.conditions },
+  notSharedReason: c.notSharedReason ?? '',
+  notSharedLegalBasis: c.notSharedLegalBasis ?? '',
+  personalInformation: c.personalInformation,
+});

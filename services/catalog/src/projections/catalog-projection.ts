@@ -1,0 +1,55 @@
+import type { CatalogEvent } from '@govmesh/contracts/avro';
+import { claimInbox, type ConsumedEvent, type Database } from '@govmesh/backbone';
+import { displayStatus, evolve, initialState, type CatalogEntryState } from '../domain/catalog-entry.ts';
+import { CATALOG_NAMESPACE, SCHEMA } from '../events/topics.ts';
+import { CatalogEntryVersionView, CatalogEntryView } from './read-model.ts';
+
+export const PROJECTION_CONSUMER = 'catalog-projection';
+
+/**
+ * Applies one catalog event to the read model, exactly once: the inbox row and the projection
+ * change commit in one transaction. The row keeps the folded state (the write side's own fold)
+ * plus the columns search needs.
+ */
+export const projectCatalogEvent = async (db: Database, consumed: ConsumedEvent): Promise<boolean> =>
+  db.transaction(async (tx) => {
+    if (!(await claimInbox(tx, SCHEMA, PROJECTION_CONSUMER, consumed))) return false;
+    const event = { type: consumed.decoded.schema.name.slice(CATALOG_NAMESPACE.length + 1), data: consumed.decoded.value } as unknown as CatalogEvent;
+    const entryId = consumed.envelope.subject;
+    const row = await tx.em.findOne(CatalogEntryView, { entryId });
+    const state = evolve(row === null ? initialState() : (row.state as unknown as CatalogEntryState), event);
+    const content = state.content;
+    if (content === null) return true;
+    const at = new Date(consumed.envelope.time);
+    const values = {
+      entryId,
+      platform: state.platform,
+      provider: state.provider,
+      name: content.name,
+      code: content.code,
+      shareAttribute: content.shareAttribute,
+      grade: content.grade,
+      status: displayStatus(state),
+      revision: (row?.revision ?? 0) + 1,
+      publishedVersion: state.publishedVersion,
+      searchText: [content.name, content.code, content.abstract, content.classification, ...content.dataItems.flatMap((i) => [i.name, i.description])].join(' ').toLowerCase(),
+      updateDueAt: state.update !== null && state.status !== 'SUBMITTED' ? new Date(state.update.dueAt) : null,
+      reviewDueAt: state.reviewDueAt === null ? null : new Date(state.reviewDueAt),
+      updateOverdue: state.update?.overdue ?? false,
+      reviewOverdue: state.reviewOverdue,
+      state: JSON.parse(JSON.stringify(state)) as Record<string, unknown>,
+      updatedAt: at,
+    };
+    if (row === null) tx.em.create(CatalogEntryView, values);
+    else tx.em.assign(row, values);
+    if (event.type === 'CatalogEntryPublished') {
+      tx.em.create(CatalogEntryVersionView, {
+        entryId,
+        version: event.data.version,
+        publishedAt: at,
+        reviewedBy: event.data.reviewedBy,
+        content: JSON.parse(JSON.stringify(event.data.content)) as Record<string, unknown>,
+      });
+    }
+    return true;
+  });
