@@ -10,6 +10,7 @@ import { context, trace, SpanStatusCode, type Span } from '@opentelemetry/api';
 import { SpanKind, tracer } from '../telemetry/tracing.ts';
 
 const spans = new WeakMap<FastifyRequest, Span>();
+const principals = new WeakMap<FastifyRequest, Principal>();
 
 /**
  * The REST edge every service shares: OpenAPI docs at /docs, health at /healthz (process is up),
@@ -59,8 +60,15 @@ export const createHttpServer = async (opts: HttpServerOptions): Promise<Fastify
     done();
   });
 
+  // Every API route (/v1/...) is authenticated before its body is even parsed: no anonymous
+  // writes, and a caller without a token hears 401, not a validation error.
   app.decorateRequest('principal', function (this: FastifyRequest) {
-    return opts.authenticator.authenticate(this.headers.authorization);
+    const p = principals.get(this);
+    if (p === undefined) throw new GovError('GOV_ERR_INTERNAL', 'route is not under /v1: no principal');
+    return p;
+  });
+  app.addHook('onRequest', async (req) => {
+    if (req.url.startsWith('/v1/')) principals.set(req, opts.authenticator.authenticate(req.headers.authorization));
   });
 
   app.setErrorHandler((err, req, reply) => {

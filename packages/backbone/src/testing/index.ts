@@ -1,1 +1,3 @@
 export { deciderSpec } from './decider-spec.ts';
+export { stackEnv, testPlatform, waitFor, readTopic } from './stack.ts';
+export type { TestPlatform } from './stack.ts';

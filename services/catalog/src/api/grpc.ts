@@ -47,10 +47,10 @@ export const catalogGrpcService = (deps: { commands: CatalogCommands; queries: C
     publishEntry: u('PublishEntry', async (r: pb.PublishEntryRequest, p) => ackOut(await commands.execute(p, id(r.entryId), { kind: 'PublishEntry' }))),
     returnEntry: u('ReturnEntry', async (r: pb.ReturnEntryRequest, p) => ackOut(await commands.execute(p, id(r.entryId), { kind: 'ReturnEntry', reasons: r.reasons }))),
     startUpdate: u('StartUpdate', async (r: pb.StartUpdateRequest, p) => {
-      const changedAt = r.changedAt === '' ? new Date() : new Date(r.changedAt);
-      if (Number.isNaN(changedAt.getTime())) throw inputInvalid([{ field: 'changed_at', description: 'RFC 3339 timestamp expected' }]);
+      const changedAt = r.changedAt === '' ? undefined : new Date(r.changedAt);
+      if (changedAt !== undefined && Number.isNaN(changedAt.getTime())) throw inputInvalid([{ field: 'changed_at', description: 'RFC 3339 timestamp expected' }]);
       const trigger = fromProtoEnum('trigger', pb.updateTriggerToJSON(r.trigger), 'UPDATE_TRIGGER_', ['LAW_CHANGE', 'DUTY_CHANGE'] as const);
-      return ackOut(await commands.execute(p, id(r.entryId), { kind: 'StartUpdate', trigger, changedAt, description: r.description }));
+      return ackOut(await commands.execute(p, id(r.entryId), { kind: 'StartUpdate', trigger, description: r.description, ...(changedAt === undefined ? {} : { changedAt }) }));
     }),
     requestUpdateExtension: u('RequestUpdateExtension', async (r: pb.RequestUpdateExtensionRequest, p) => ackOut(await commands.execute(p, id(r.entryId), { kind: 'RequestUpdateExtension', reason: r.reason }))),
     decideUpdateExtension: u('DecideUpdateExtension', async (r: pb.DecideUpdateExtensionRequest, p) => ackOut(await commands.execute(p, id(r.entryId), { kind: 'DecideUpdateExtension', grant: r.grant, reason: r.reason }))),

@@ -86,10 +86,13 @@ export const catalogRoutes = (deps: { commands: CatalogCommands; queries: Catalo
           response: { 200: ack },
         },
       },
-      async (req) => {
-        const changedAt = req.body.changedAt === undefined ? new Date() : new Date(req.body.changedAt);
-        return commands.execute(req.principal(), req.params.entryId, { kind: 'StartUpdate', trigger: req.body.trigger, changedAt, description: req.body.description });
-      },
+      async (req) =>
+        commands.execute(req.principal(), req.params.entryId, {
+          kind: 'StartUpdate',
+          trigger: req.body.trigger,
+          description: req.body.description,
+          ...(req.body.changedAt === undefined ? {} : { changedAt: new Date(req.body.changedAt) }),
+        }),
     );
 
     app.post<{ Params: { entryId: string }; Body: { reason: string } }>(

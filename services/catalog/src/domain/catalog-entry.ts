@@ -47,7 +47,7 @@ export type CatalogCommand =
   | { kind: 'SubmitEntry'; by: Actor }
   | { kind: 'PublishEntry'; by: Actor }
   | { kind: 'ReturnEntry'; by: Actor; reasons: string[] }
-  | { kind: 'StartUpdate'; by: Actor; trigger: UpdateTrigger; changedAt: Date; description: string }
+  | { kind: 'StartUpdate'; by: Actor; trigger: UpdateTrigger; changedAt?: Date; description: string }
   | { kind: 'RequestUpdateExtension'; by: Actor; reason: string }
   | { kind: 'DecideUpdateExtension'; by: Actor; grant: boolean; reason: string }
   | { kind: 'FlagOverdue' };
@@ -163,11 +163,12 @@ export const decide = (cmd: CatalogCommand, s: CatalogEntryState, ctx: CommandCo
       requireProvider(s, cmd.by, ctx);
       if (s.update !== null) throw ruleViolated('CAT-08', 'an update is already in progress');
       requireStatus(s, ['PUBLISHED'], 'CAT-08', 'starting an update');
-      if (cmd.changedAt.getTime() > ctx.at.getTime()) throw inputInvalid([{ field: 'changedAt', description: 'the change cannot be in the future' }]);
+      const changedAt = cmd.changedAt ?? ctx.at;
+      if (changedAt.getTime() > ctx.at.getTime()) throw inputInvalid([{ field: 'changedAt', description: 'the change cannot be in the future' }]);
       text('description', cmd.description);
       // CAT-08: the update is due within 10 working days of the change in law or duties.
-      const dueAt = deps.calendar.addWorkingDays(cmd.changedAt, 10).toISOString();
-      return [{ type: 'CatalogEntryUpdateStarted', data: { entryId: s.entryId, trigger: cmd.trigger, changedAt: cmd.changedAt.toISOString(), description: cmd.description, startedBy: cmd.by.departmentId, dueAt } }];
+      const dueAt = deps.calendar.addWorkingDays(changedAt, 10).toISOString();
+      return [{ type: 'CatalogEntryUpdateStarted', data: { entryId: s.entryId, trigger: cmd.trigger, changedAt: changedAt.toISOString(), description: cmd.description, startedBy: cmd.by.departmentId, dueAt } }];
     }
     case 'RequestUpdateExtension': {
       requireProvider(s, cmd.by, ctx);
