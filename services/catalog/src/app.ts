@@ -84,7 +84,7 @@ export const startCatalogService = async (config: CatalogConfig, overrides: { cl
   }
   relay.notify();
 
-  const consumerBase = { kafka, registry, producer, logger, metrics, maxAttempts: config.CONSUMER_MAX_ATTEMPTS };
+  const consumerBase = { kafka, registry, producer, logger, metrics, maxAttempts: config.CONSUMER_MAX_ATTEMPTS, sessionTimeoutMs: config.CONSUMER_SESSION_TIMEOUT_MS };
   const projection = new EventConsumer({ ...consumerBase, groupId: `${config.CONSUMER_GROUP_PREFIX}-projection-${platform}`, topics: [t.events], handle: async (e) => {
       await projectCatalogEvent(db, e);
       failpoints.hit('projection.after-commit', e.envelope.type);

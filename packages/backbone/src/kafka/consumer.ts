@@ -41,6 +41,7 @@ export interface EventConsumerOptions {
   handle: (event: ConsumedEvent) => Promise<void>;
   fromBeginning?: boolean;
   backoffMs?: number;
+  sessionTimeoutMs?: number;
 }
 
 export class EventConsumer {
@@ -50,7 +51,7 @@ export class EventConsumer {
 
   constructor(opts: EventConsumerOptions) {
     this.#o = opts;
-    this.#consumer = opts.kafka.consumer({ groupId: opts.groupId, allowAutoTopicCreation: false, sessionTimeout: 30000, heartbeatInterval: 3000 });
+    this.#consumer = opts.kafka.consumer({ groupId: opts.groupId, allowAutoTopicCreation: false, sessionTimeout: opts.sessionTimeoutMs ?? 30000, heartbeatInterval: Math.min(3000, Math.floor((opts.sessionTimeoutMs ?? 30000) / 3)) });
   }
 
   async start(): Promise<void> {
