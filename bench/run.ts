@@ -1,0 +1,25 @@
+/**
+ * `npm run bench`: prints throughput and latency figures measured against the real broker and
+ * database (started by scripts/infra). Figures, not pass/fail thresholds.
+ * BENCH_SCALE=2 doubles the work of every section.
+ */
+import { cpus, totalmem } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { benchCommandToProjection, benchOutboxRelay } from './catalog.ts';
+import { printFigures } from './figures.ts';
+
+const scale = Number(process.env['BENCH_SCALE'] ?? '1');
+const pgVersion = (() => {
+  try {
+    return execFileSync('psql', ['--version']).toString().trim();
+  } catch {
+    return 'psql not found';
+  }
+})();
+console.log('# govmesh bench');
+console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; node ${process.version}; ${pgVersion}`);
+console.log('broker and database on the same host as the services (scripts/infra), fsync on');
+
+printFigures('catalog: outbox relay', await benchOutboxRelay(20000 * scale));
+printFigures('catalog: commands and projection', await benchCommandToProjection(200 * scale, 8));
+process.exit(0);
