@@ -64,7 +64,7 @@ export const startCatalogService = async (config: CatalogConfig, overrides: { cl
   const directoryStore = new AggregateStore({ db, schema: SCHEMA, registry, namespace: DIRECTORY_NAMESPACE, source, deps: { calendar } });
   const relay = new OutboxRelay({ db, schema: SCHEMA, producer, logger, metrics, batchSize: config.OUTBOX_BATCH, pollMs: config.OUTBOX_POLL_MS, failpoints });
   const commands = new CatalogCommands({ store, clock, platform, metrics, afterCommit: () => relay.notify() });
-  const queries = new CatalogQueries(db, store);
+  const queries = new CatalogQueries(db, store, platform);
   relay.start();
 
   // The directory from the platform file becomes events; unchanged departments publish nothing.

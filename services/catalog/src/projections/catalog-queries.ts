@@ -45,13 +45,15 @@ const summarize = (s: CatalogEntryState, revision: number): EntrySummary => ({
 export class CatalogQueries {
   readonly #db: Database;
   readonly #store: AggregateStore;
-  constructor(db: Database, store: AggregateStore) {
+  readonly #platform: string;
+  constructor(db: Database, store: AggregateStore, platform: string) {
     this.#db = db;
     this.#store = store;
+    this.#platform = platform;
   }
 
   async search(f: SearchFilters): Promise<{ entries: EntrySummary[]; total: number }> {
-    const where: FilterQuery<InferEntity<typeof CatalogEntryView>> = {};
+    const where: FilterQuery<InferEntity<typeof CatalogEntryView>> = { platform: this.#platform };
     if (f.provider) where.provider = f.provider;
     if (f.shareAttribute) where.shareAttribute = f.shareAttribute;
     if (f.grade) where.grade = f.grade;
@@ -66,7 +68,7 @@ export class CatalogQueries {
   /** One entry, always current: folded from the event store, with versions and full history. */
   async get(entryId: string) {
     const { state, version, events } = await this.#store.state(catalogEntryDecider, entryId);
-    if (version === 0) throw notFound('catalog entry', entryId);
+    if (version === 0 || state.platform !== this.#platform) throw notFound('catalog entry', entryId);
     const versions = await this.#db.orm.em.fork().find(CatalogEntryVersionView, { entryId }, { orderBy: { version: 'asc' } });
     return {
       entry: summarize(state, version),
@@ -80,7 +82,7 @@ export class CatalogQueries {
     const em = this.#db.orm.em.fork();
     const rows = await em.find(
       CatalogEntryView,
-      { $or: [{ updateOverdue: false, updateDueAt: { $lt: now } }, { reviewOverdue: false, reviewDueAt: { $lt: now }, status: 'UPDATE_SUBMITTED' }] },
+      { platform: this.#platform, $or: [{ updateOverdue: false, updateDueAt: { $lt: now } }, { reviewOverdue: false, reviewDueAt: { $lt: now }, status: 'UPDATE_SUBMITTED' }] },
       { fields: ['entryId'], limit: 1000 },
     );
     return rows.map((r) => r.entryId);
