@@ -34,7 +34,7 @@ const services = readdirSync(join(root, 'services')).filter((s) => existsSync(jo
 const children: ChildProcess[] = [];
 for (const name of services) {
   const ports = PORTS[name]!;
-  const child = spawn(process.execPath, [join(root, 'services', name, 'src/main.ts')], {
+  const child = spawn(process.execPath, ['--disable-warning=TimeoutNegativeWarning', join(root, 'services', name, 'src/main.ts')], {
     cwd: root,
     env: { ...process.env, ...stackEnv, HTTP_PORT: String(ports.http), GRPC_PORT: String(ports.grpc), LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
