@@ -73,10 +73,10 @@ export const createHttpServer = async (opts: HttpServerOptions): Promise<Fastify
 
   app.setErrorHandler((err, req, reply) => {
     let e: unknown = err;
-    const validation = (err as { validation?: { instancePath: string; message?: string; params?: { missingProperty?: string } }[] }).validation;
+    const validation = (err as { validation?: { instancePath: string; message?: string; params?: { missingProperty?: string; additionalProperty?: string } }[] }).validation;
     if (validation !== undefined) {
       const violations: FieldViolation[] = validation.map((v) => ({
-        field: [(err as { validationContext?: string }).validationContext ?? 'body', ...v.instancePath.split('/').filter(Boolean), ...(v.params?.missingProperty ? [v.params.missingProperty] : [])].join('.'),
+        field: [(err as { validationContext?: string }).validationContext ?? 'body', ...v.instancePath.split('/').filter(Boolean), ...(v.params?.missingProperty ? [v.params.missingProperty] : []), ...(v.params?.additionalProperty ? [v.params.additionalProperty] : [])].join('.'),
         description: v.message ?? 'invalid',
       }));
       e = new GovError('GOV_ERR_INPUT_INVALID', violations.map((v) => `${v.field}: ${v.description}`).join('; '), { violations });

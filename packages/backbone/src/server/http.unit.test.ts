@@ -1,0 +1,64 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ruleViolated } from '../errors/errors.ts';
+import { Directory } from '../identity/platform.ts';
+import { Authenticator } from '../identity/principal.ts';
+import { generateTokenKeys, issueToken, TokenVerifier } from '../identity/token.ts';
+import { createLogger } from '../telemetry/logging.ts';
+import { createMetrics } from '../telemetry/metrics.ts';
+import { systemClock } from '../time/clock.ts';
+import { createHttpServer } from './http.ts';
+
+const keys = generateTokenKeys();
+const directory = new Directory([{ id: 'd1', name: 'Dept', platform: 'p', level: 'ministry', regionCode: '1', roles: ['provider'] }]);
+const build = async () => {
+  const app = await createHttpServer({
+    service: 't', version: '1', description: 'd', logger: createLogger('t', 'silent'), metrics: createMetrics('t'),
+    authenticator: new Authenticator(new TokenVerifier(keys.publicKeyPem, 'p'), directory, systemClock),
+    readiness: async () => ({ database: false }),
+  });
+  app.post('/v1/things', { schema: { body: { type: 'object', required: ['name'], additionalProperties: false, properties: { name: { type: 'string' } } } } }, async (req) => {
+    req.principal();
+    throw ruleViolated('APR-04', 'a refusal states its reasons');
+  });
+  app.get('/v1/boom', async () => {
+    throw new Error('secret detail');
+  });
+  return app;
+};
+const token = `Bearer ${issueToken(keys.privateKeyPem, { sub: 'd1', plt: 'p', ttlSeconds: 60 })}`;
+
+test('validation errors become 400 problem+json naming the field', async (t) => {
+  const app = await build();
+  t.after(() => app.close());
+  const r = await app.inject({ method: 'POST', url: '/v1/things', headers: { authorization: token }, payload: { nam: 'x' } });
+  assert.equal(r.statusCode, 400);
+  assert.match(r.headers['content-type'] as string, /application\/problem\+json/);
+  const body = r.json() as { code: string; violations: { field: string }[] };
+  assert.equal(body.code, 'GOV_ERR_INPUT_INVALID');
+  assert.deepEqual(body.violations.map((v) => v.field).sort(), ['body.nam', 'body.name']);
+});
+
+test('rule violations map to 409 with the rule; internal errors hide their detail; no token is 401', async (t) => {
+  const app = await build();
+  t.after(() => app.close());
+  const rule = await app.inject({ method: 'POST', url: '/v1/things', headers: { authorization: token }, payload: { name: 'x' } });
+  assert.equal(rule.statusCode, 409);
+  assert.equal(rule.json().rule, 'APR-04');
+  const boom = await app.inject({ method: 'GET', url: '/v1/boom', headers: { authorization: token } });
+  assert.equal(boom.statusCode, 500);
+  assert.doesNotMatch(boom.body, /secret detail/);
+  const anon = await app.inject({ method: 'POST', url: '/v1/things', payload: { nam: 'x' } });
+  assert.equal(anon.statusCode, 401);
+});
+
+test('health is up, readiness reports failing dependencies with 503, metrics are Prometheus text', async (t) => {
+  const app = await build();
+  t.after(() => app.close());
+  assert.equal((await app.inject({ url: '/healthz' })).statusCode, 200);
+  const ready = await app.inject({ url: '/readyz' });
+  assert.equal(ready.statusCode, 503);
+  assert.deepEqual(ready.json().checks, { database: false });
+  assert.match((await app.inject({ url: '/metrics' })).body, /govmesh_outbox_published_total/);
+  assert.equal((await app.inject({ url: '/docs/json' })).statusCode, 200);
+});
