@@ -64,3 +64,6 @@ export type {
   OpenedNote,
   Cosigner,
 } from "./checkpoint.ts";
+
+export { LEAF_FORMAT_VERSION_2, encodeLeafV2, decodeLeafV2, decodeAnyLeaf, leafHeaderText } from "./leaf-v2.ts";
+export type { LeafHeader, RecordLeafInput, LeafV2, AnyLeaf } from "./leaf-v2.ts";
