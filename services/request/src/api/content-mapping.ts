@@ -1,0 +1,84 @@
+import type { ScopeChange, ShareRequestContent } from '@govmesh/contracts/avro';
+import { avroToJsonSchema, inputInvalid, type JsonSchema, type SchemaRegistry } from '@govmesh/backbone';
+import type avro from 'avsc';
+import * as pb from '@govmesh/contracts/request/v1';
+
+/** The REST body schema of a request's content: the Avro record itself (provider and version may be left out). */
+export const contentJsonSchema = (registry: SchemaRegistry): JsonSchema => {
+  const drafted = registry.latest('govmesh.request.v1.ShareRequestDrafted').type as avro.types.RecordType;
+  return avroToJsonSchema(drafted.field('content')!.type, ['provider', 'entryVersion']);
+};
+
+/** The REST body schema of a scope change: the Avro record of ScopeChangeRequested.change. */
+export const scopeChangeJsonSchema = (registry: SchemaRegistry): JsonSchema => {
+  const requested = registry.latest('govmesh.request.v1.ScopeChangeRequested').type as avro.types.RecordType;
+  return avroToJsonSchema(requested.field('change')!.type, ['thirdParties']);
+};
+
+/** Fills the optional fields a REST caller may leave out. */
+export const normalizeContent = (c: Partial<ShareRequestContent>): ShareRequestContent => ({
+  entryId: c.entryId ?? '',
+  entryVersion: c.entryVersion ?? 0,
+  provider: c.provider ?? '',
+  dataItems: c.dataItems ?? [],
+  legalBasis: c.legalBasis ?? '',
+  useScenario: c.useScenario ?? '',
+  useScope: c.useScope ?? '',
+  shareMethod: c.shareMethod ?? 'API',
+  periodFrom: c.periodFrom ?? '',
+  periodUntil: c.periodUntil ?? '',
+  commitment: { genuine: c.commitment?.genuine ?? false, lawful: c.commitment?.lawful ?? false, necessary: c.commitment?.necessary ?? false, secure: c.commitment?.secure ?? false },
+});
+
+export const normalizeScopeChange = (c: Partial<ScopeChange>): ScopeChange => ({
+  dataItems: c.dataItems ?? [],
+  useScenario: c.useScenario ?? '',
+  useScope: c.useScope ?? '',
+  periodUntil: c.periodUntil ?? '',
+  thirdParties: c.thirdParties ?? [],
+});
+
+/**
+ * proto enum <-> domain string: ts-proto's toJSON gives "SHARE_METHOD_API"; the domain says "API".
+ * UNSPECIFIED (the proto3 zero) means the caller left the field out: a named input error.
+ */
+export const fromProtoEnum = <D extends string>(field: string, json: string, prefix: string, allowed: readonly D[]): D => {
+  const v = json.startsWith(prefix) ? json.slice(prefix.length) : json;
+  if (!(allowed as readonly string[]).includes(v)) throw inputInvalid([{ field, description: `required, one of ${allowed.join(', ')}` }]);
+  return v as D;
+};
+
+export const toProtoEnum = <P>(value: string, prefix: string, fromJSON: (o: unknown) => P): P => fromJSON(`${prefix}${value}`);
+
+export const SHARE_METHODS = ['API', 'BATCH', 'FILE'] as const;
+
+export const shareMethodFromProto = (field: string, m: pb.ShareMethod) => fromProtoEnum(field, pb.shareMethodToJSON(m), 'SHARE_METHOD_', SHARE_METHODS);
+
+export const contentFromProto = (c: pb.RequestContent | undefined): ShareRequestContent => {
+  if (c === undefined) throw inputInvalid([{ field: 'content', description: 'required' }]);
+  return {
+    entryId: c.entryId,
+    entryVersion: c.entryVersion,
+    provider: c.provider,
+    dataItems: [...c.dataItems],
+    legalBasis: c.legalBasis,
+    useScenario: c.useScenario,
+    useScope: c.useScope,
+    shareMethod: shareMethodFromProto('content.shareMethod', c.shareMethod),
+    periodFrom: c.periodFrom,
+    periodUntil: c.periodUntil,
+    commitment: { genuine: c.commitment?.genuine ?? false, lawful: c.commitment?.lawful ?? false, necessary: c.commitment?.necessary ?? false, secure: c.commitment?.secure ?? false },
+  };
+};
+
+export const contentToProto = (c: ShareRequestContent): pb.RequestContent => ({
+  ...c,
+  dataItems: [...c.dataItems],
+  shareMethod: toProtoEnum(c.shareMethod, 'SHARE_METHOD_', pb.shareMethodFromJSON),
+  commitment: { ...c.commitment },
+});
+
+export const scopeChangeFromProto = (c: pb.ScopeChange | undefined): ScopeChange => {
+  if (c === undefined) throw inputInvalid([{ field: 'change', description: 'required' }]);
+  return { dataItems: [...c.dataItems], useScenario: c.useScenario, useScope: c.useScope, periodUntil: c.periodUntil, thirdParties: [...c.thirdParties] };
+};

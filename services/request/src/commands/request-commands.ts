@@ -1,0 +1,114 @@
+import type { RequestEvent, ShareRequestContent } from '@govmesh/contracts/avro';
+import { uuidv7, type AggregateStore, type BackboneMetrics, type Clock, type Department, type Directory, type Principal, type StoredEvent } from '@govmesh/backbone';
+import { shareRequestDecider, type Actor, type ShareCommand } from '../domain/share-request.ts';
+import { requestTopics } from '../events/topics.ts';
+import type { CatalogView } from '../projections/catalog-view.ts';
+
+export interface CommandAck {
+  shareId: string;
+  status: string;
+  revision: number;
+  eventIds: string[];
+}
+
+/** What a caller supplies; the service fills the rest (the actor, catalog facts, platform settings). */
+type Filled = 'by' | 'entry' | 'autoGrantUnconditional' | 'crossLevel';
+type Input<C> = C extends { by: Actor } ? Omit<C, Filled> : C;
+export type ShareCommandInput = Input<Exclude<ShareCommand, { kind: 'DraftRequest' | 'CheckDeadlines' }>>;
+
+/** Departments at the national level (the ministries and the national authority) are one level. */
+const levelOf = (d: Department): string => (d.level === 'ministry' ? 'national' : d.level);
+
+/**
+ * The request service's application service: turns an authenticated call (REST, gRPC or ingest
+ * event) into a command on one ShareRequest, completes it with what the decider may not fetch
+ * itself (the catalog snapshot from the service's own catalog view, the platform's auto-grant
+ * setting, whether a dispute crosses levels), runs it through the store, and wakes the relay.
+ */
+export class RequestCommands {
+  readonly #store: AggregateStore;
+  readonly #catalog: CatalogView;
+  readonly #directory: Directory;
+  readonly #clock: Clock;
+  readonly #platform: string;
+  readonly #autoGrant: boolean;
+  readonly #metrics: BackboneMetrics;
+  readonly #afterCommit: () => void;
+
+  constructor(opts: { store: AggregateStore; catalog: CatalogView; directory: Directory; clock: Clock; platform: string; autoGrantUnconditional: boolean; metrics: BackboneMetrics; afterCommit: () => void }) {
+    this.#store = opts.store;
+    this.#catalog = opts.catalog;
+    this.#directory = opts.directory;
+    this.#clock = opts.clock;
+    this.#platform = opts.platform;
+    this.#autoGrant = opts.autoGrantUnconditional;
+    this.#metrics = opts.metrics;
+    this.#afterCommit = opts.afterCommit;
+  }
+
+  #actor(p: Principal): Actor {
+    return { departmentId: p.department.id, roles: p.department.roles, platform: p.department.platform };
+  }
+
+  async draft(p: Principal, shareId: string | undefined, content: ShareRequestContent, causationId?: string): Promise<CommandAck> {
+    const id = shareId === undefined || shareId === '' ? `sr-${uuidv7()}` : shareId;
+    const entry = await this.#catalog.snapshot(content.entryId, content.entryVersion);
+    return this.#run(id, { kind: 'DraftRequest', by: this.#actor(p), shareId: id, content, entry }, p.department.id, causationId);
+  }
+
+  async execute(p: Principal, shareId: string, input: ShareCommandInput, causationId?: string): Promise<CommandAck> {
+    return this.#run(shareId, await this.#complete(p, shareId, input), p.department.id, causationId);
+  }
+
+  /** Issued by the deadline watcher, not by a department. */
+  checkDeadlines(shareId: string): Promise<CommandAck> {
+    return this.#run(shareId, { kind: 'CheckDeadlines' }, `system:${this.#platform}:deadline-watcher`);
+  }
+
+  async #complete(p: Principal, shareId: string, input: ShareCommandInput): Promise<ShareCommand> {
+    const by = this.#actor(p);
+    switch (input.kind) {
+      case 'ReviseRequest':
+        return { ...input, by, entry: await this.#catalog.snapshot(input.content.entryId, input.content.entryVersion) };
+      case 'SubmitRequest':
+      case 'ResubmitRequest':
+        return { ...input, by, autoGrantUnconditional: this.#autoGrant } as ShareCommand;
+      case 'RequestScopeChange': {
+        const { state } = await this.#store.state(shareRequestDecider, shareId);
+        const entry = state.content === null ? null : await this.#catalog.snapshot(state.content.entryId, state.content.entryVersion);
+        return { ...input, by, entry };
+      }
+      case 'OpenDispute': {
+        // DSP-01: a dispute across levels or regions goes to the common superior authority.
+        const { state } = await this.#store.state(shareRequestDecider, shareId);
+        const a = this.#directory.get(state.requester);
+        const b = this.#directory.get(state.provider);
+        const crossLevel = a === undefined || b === undefined || levelOf(a) !== levelOf(b) || a.regionCode !== b.regionCode;
+        return { ...input, by, crossLevel };
+      }
+      default:
+        return { ...input, by } as ShareCommand;
+    }
+  }
+
+  async #run(shareId: string, command: ShareCommand, actor: string, causationId?: string): Promise<CommandAck> {
+    const end = this.#metrics.commandDuration.startTimer({ command: command.kind });
+    try {
+      const ctx = { actor, at: this.#clock.now(), commandId: uuidv7(), correlationId: shareId, ...(causationId === undefined ? {} : { causationId }) };
+      const result = await this.#store.handle({
+        decider: shareRequestDecider,
+        aggregateType: 'ShareRequest',
+        aggregateId: shareId,
+        command,
+        ctx,
+        topic: requestTopics(this.#platform).events,
+      });
+      if (result.events.length > 0) this.#afterCommit();
+      end({ result: 'ok' });
+      return { shareId, status: result.state.status, revision: result.version, eventIds: result.events.map((e: StoredEvent<RequestEvent>) => e.envelope.id) };
+    } catch (err) {
+      end({ result: 'error' });
+      throw err;
+    }
+  }
+}
