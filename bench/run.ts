@@ -7,6 +7,7 @@ import { cpus, totalmem } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { benchCommandToProjection, benchOutboxRelay } from './catalog.ts';
 import { printFigures } from './figures.ts';
+import { benchRequest } from './request.ts';
 
 const scale = Number(process.env['BENCH_SCALE'] ?? '1');
 const pgVersion = (() => {
@@ -22,4 +23,5 @@ console.log('broker and database on the same host as the services (scripts/infra
 
 printFigures('catalog: outbox relay', await benchOutboxRelay(20000 * scale));
 printFigures('catalog: commands and projection', await benchCommandToProjection(200 * scale, 8));
+printFigures('request: commands and events', await benchRequest(200 * scale, 8));
 process.exit(0);
