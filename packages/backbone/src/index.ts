@@ -48,3 +48,5 @@ export { avroToJsonSchema } from './avro/json-schema.ts';
 export type { JsonSchema } from './avro/json-schema.ts';
 export { parseFailpoints, noFailpoints } from './testing/failpoints.ts';
 export type { Failpoints } from './testing/failpoints.ts';
+export { DeadlineWatcher } from './deadlines/deadline-watcher.ts';
+export type { DeadlineWatcherOptions } from './deadlines/deadline-watcher.ts';

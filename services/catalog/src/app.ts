@@ -2,7 +2,7 @@ import {
   AggregateStore, Authenticator, Directory, EventConsumer, OutboxRelay, SchemaRegistry, TokenVerifier, WorkingCalendar,
   backboneMigrations, createHttpServer, createKafka, createLogger, createMetrics, createProducer, ensureTopics, loadPlatformFile,
   migrate, openDatabase, parseFailpoints, startGrpcServer, stopGrpcServer, systemClock, topics, asGovError,
-  type Clock, type Logger,
+  DeadlineWatcher, type Clock, type Logger,
 } from '@govmesh/backbone';
 import type { DirectoryEvent } from '@govmesh/contracts/avro';
 import { catalogGrpcService } from './api/grpc.ts';
@@ -14,7 +14,6 @@ import { departmentDecider } from './domain/department.ts';
 import { CATALOG_NAMESPACE, DIRECTORY_NAMESPACE, SCHEMA, catalogTopics } from './events/topics.ts';
 import { CatalogQueries } from './projections/catalog-queries.ts';
 import { projectCatalogEvent } from './projections/catalog-projection.ts';
-import { DeadlineWatcher } from './projections/deadline-watcher.ts';
 import { CatalogEntryVersionView, CatalogEntryView, readModelMigrations } from './projections/read-model.ts';
 
 export interface CatalogService {
@@ -93,7 +92,7 @@ export const startCatalogService = async (config: CatalogConfig, overrides: { cl
   await projection.start();
   await ingest.start();
 
-  const watcher = new DeadlineWatcher({ queries, commands, clock, logger, intervalMs: config.DEADLINE_SCAN_MS });
+  const watcher = new DeadlineWatcher({ due: (now) => queries.dueForFlagging(now), check: (id) => commands.flagOverdue(id), clock, logger, intervalMs: config.DEADLINE_SCAN_MS });
   watcher.start();
 
   const http = await createHttpServer({

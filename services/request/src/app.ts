@@ -2,7 +2,7 @@ import {
   AggregateStore, Authenticator, Directory, EventConsumer, OutboxRelay, SchemaRegistry, TokenVerifier, WorkingCalendar,
   backboneMigrations, createHttpServer, createKafka, createLogger, createMetrics, createProducer, ensureTopics, loadPlatformFile,
   migrate, openDatabase, parseFailpoints, startGrpcServer, stopGrpcServer, systemClock, topics,
-  type Clock, type Logger,
+  DeadlineWatcher, type Clock, type Logger,
 } from '@govmesh/backbone';
 import { requestGrpcService } from './api/grpc.ts';
 import { requestIngestHandler } from './api/ingest.ts';
@@ -11,7 +11,6 @@ import { RequestCommands } from './commands/request-commands.ts';
 import type { RequestConfig } from './config.ts';
 import { REQUEST_NAMESPACE, SCHEMA, requestTopics } from './events/topics.ts';
 import { CatalogView, projectCatalogEvent } from './projections/catalog-view.ts';
-import { DeadlineWatcher } from './projections/deadline-watcher.ts';
 import { RequestableEntryView, RequestableVersionView, ShareView, readModelMigrations } from './projections/read-model.ts';
 import { projectRequestEvent } from './projections/request-projection.ts';
 import { RequestQueries } from './projections/request-queries.ts';
@@ -84,7 +83,7 @@ export const startRequestService = async (config: RequestConfig, overrides: { cl
   await catalogView.start();
   await ingest.start();
 
-  const watcher = new DeadlineWatcher({ queries, commands, clock, logger, intervalMs: config.DEADLINE_SCAN_MS });
+  const watcher = new DeadlineWatcher({ due: (now) => queries.dueForChecks(now), check: (id) => commands.checkDeadlines(id), clock, logger, intervalMs: config.DEADLINE_SCAN_MS });
   watcher.start();
 
   const http = await createHttpServer({

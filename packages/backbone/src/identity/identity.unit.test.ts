@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { GovError } from '../errors/errors.ts';
+import { type GovError } from '../errors/errors.ts';
 import { ControlledClock } from '../time/clock.ts';
 import { Directory, parsePlatformFile } from './platform.ts';
 import { Authenticator, requireRole } from './principal.ts';
