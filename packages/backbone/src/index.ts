@@ -50,3 +50,5 @@ export { parseFailpoints, noFailpoints } from './testing/failpoints.ts';
 export type { Failpoints } from './testing/failpoints.ts';
 export { DeadlineWatcher } from './deadlines/deadline-watcher.ts';
 export type { DeadlineWatcherOptions } from './deadlines/deadline-watcher.ts';
+export { ServiceRuntime, serviceConfigSpec } from './server/runtime.ts';
+export type { ServiceConfig, RuntimeOptions } from './server/runtime.ts';

@@ -1,0 +1,209 @@
+import type { FastifyInstance } from 'fastify';
+import type grpc from '@grpc/grpc-js';
+import type kafkajs from 'kafkajs';
+import type { EntitySchema } from '@mikro-orm/postgresql';
+import { SchemaRegistry } from '../avro/registry.ts';
+import { commonConfigSpec, key, type ConfigOf } from '../config/config.ts';
+import { Directory, loadPlatformFile, type PlatformFile } from '../identity/platform.ts';
+import { Authenticator } from '../identity/principal.ts';
+import { TokenVerifier } from '../identity/token.ts';
+import { createKafka, createProducer, ensureTopics, type TopicSpec } from '../kafka/client.ts';
+import { EventConsumer, type ConsumedEvent } from '../kafka/consumer.ts';
+import { OutboxRelay } from '../kafka/outbox-relay.ts';
+import { openDatabase, type Database } from '../store/database.ts';
+import { AggregateStore } from '../store/event-store.ts';
+import { backboneMigrations, migrate, type Migration } from '../store/migrations.ts';
+import { createLogger, type Logger } from '../telemetry/logging.ts';
+import { createMetrics, type BackboneMetrics } from '../telemetry/metrics.ts';
+import { parseFailpoints, type Failpoints } from '../testing/failpoints.ts';
+import { WorkingCalendar } from '../time/calendar.ts';
+import { systemClock, type Clock } from '../time/clock.ts';
+import { createHttpServer } from './http.ts';
+import { startGrpcServer, stopGrpcServer } from './grpc.ts';
+
+/** The config keys every service has, with defaults found from the repository root. */
+export const serviceConfigSpec = (service: string, repoRoot: string) => ({
+  ...commonConfigSpec,
+  PLATFORM_CONFIG: key({ kind: 'string', default: `${repoRoot}deploy/dev/platform.json`, doc: 'platform file: departments, calendar overrides, token key' }),
+  SERVICE_NAME: key({ kind: 'string', default: service, doc: 'service name in logs, traces and metrics' }),
+  SCHEMAS_DIR: key({ kind: 'string', default: `${repoRoot}schemas`, doc: 'folder of the .avsc contracts' }),
+  CONSUMER_GROUP_PREFIX: key({ kind: 'string', default: service, doc: 'prefix of this service consumer groups' }),
+});
+export type ServiceConfig = ConfigOf<ReturnType<typeof serviceConfigSpec>>;
+
+export interface RuntimeOptions {
+  /** The service's PostgreSQL schema. */
+  schema: string;
+  /** Read-model migrations after the backbone's (events, outbox, inbox). */
+  migrations: Migration[];
+  entities: EntitySchema[];
+  /** Topics the service writes or reads; created when missing. */
+  topics: TopicSpec[];
+  clock?: Clock;
+  logger?: Logger;
+}
+
+/**
+ * What every service starts the same way: platform file, directory and authentication,
+ * calendar, schemas, metrics, database with migrations, Kafka producer, outbox relay, consumers,
+ * the REST and gRPC servers, readiness, and the shutdown order. A service's app.ts adds only its
+ * own commands, projections and routes.
+ */
+export class ServiceRuntime {
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly platform: string;
+  readonly platformFile: PlatformFile;
+  readonly directory: Directory;
+  readonly authenticator: Authenticator;
+  readonly calendar: WorkingCalendar;
+  readonly registry: SchemaRegistry;
+  readonly metrics: BackboneMetrics;
+  readonly failpoints: Failpoints;
+  readonly db: Database;
+  readonly kafka: kafkajs.Kafka;
+  readonly producer: kafkajs.Producer;
+  readonly relay: OutboxRelay;
+  readonly #config: ServiceConfig;
+  readonly #schema: string;
+  readonly #consumers: EventConsumer[] = [];
+  readonly #stopHooks: { name: string; run: () => Promise<void> }[] = [];
+  readonly #admin: kafkajs.Admin;
+  #kafkaReady: { at: number; ok: boolean } = { at: 0, ok: false };
+  #http: FastifyInstance | undefined;
+  #grpc: grpc.Server | undefined;
+  #stopped = false;
+
+  private constructor(config: ServiceConfig, opts: RuntimeOptions, platformFile: PlatformFile, db: Database, kafka: kafkajs.Kafka, producer: kafkajs.Producer, admin: kafkajs.Admin, logger: Logger) {
+    this.#config = config;
+    this.#schema = opts.schema;
+    this.clock = opts.clock ?? systemClock;
+    this.logger = logger;
+    this.platform = config.PLATFORM_ID;
+    this.platformFile = platformFile;
+    this.directory = new Directory(platformFile.departments);
+    this.authenticator = new Authenticator(new TokenVerifier(platformFile.auth.tokenPublicKeyPem, this.platform), this.directory, this.clock);
+    this.calendar = new WorkingCalendar(platformFile.calendar);
+    this.registry = SchemaRegistry.fromDirectory(config.SCHEMAS_DIR);
+    this.metrics = createMetrics(config.SERVICE_NAME);
+    this.failpoints = parseFailpoints(config.FAILPOINTS);
+    this.db = db;
+    this.kafka = kafka;
+    this.producer = producer;
+    this.#admin = admin;
+    this.relay = new OutboxRelay({ db, schema: opts.schema, producer, logger, metrics: this.metrics, batchSize: config.OUTBOX_BATCH, pollMs: config.OUTBOX_POLL_MS, failpoints: this.failpoints });
+  }
+
+  static async start(config: ServiceConfig, opts: RuntimeOptions): Promise<ServiceRuntime> {
+    const logger = opts.logger ?? createLogger(config.SERVICE_NAME, config.LOG_LEVEL);
+    const platformFile = loadPlatformFile(config.PLATFORM_CONFIG);
+    const db = await openDatabase({ url: config.DATABASE_URL, entities: opts.entities });
+    await migrate(db, opts.schema, [...backboneMigrations(opts.schema), ...opts.migrations]);
+    const kafka = createKafka({ clientId: `${config.SERVICE_NAME}-${config.PLATFORM_ID}`, brokers: config.KAFKA_BROKERS, logger });
+    await ensureTopics(kafka, opts.topics);
+    const producer = createProducer(kafka);
+    await producer.connect();
+    const admin = kafka.admin();
+    await admin.connect();
+    const rt = new ServiceRuntime(config, opts, platformFile, db, kafka, producer, admin, logger);
+    rt.relay.start();
+    return rt;
+  }
+
+  /** An event-sourced store for one namespace of this service's events. */
+  aggregateStore(namespace: string): AggregateStore {
+    return new AggregateStore({
+      db: this.db,
+      schema: this.#schema,
+      registry: this.registry,
+      namespace,
+      source: `/platforms/${this.platform}/services/${this.#config.SERVICE_NAME}`,
+      deps: { calendar: this.calendar },
+      failpoints: this.failpoints,
+    });
+  }
+
+  /** A consumer group `<prefix>-<name>-<platform>`; started by startConsumers, stopped by stop. */
+  consumer(name: string, topics: (string | RegExp)[], handle: (e: ConsumedEvent) => Promise<void>, opts: { fromBeginning?: boolean } = {}): EventConsumer {
+    const c = new EventConsumer({
+      kafka: this.kafka,
+      registry: this.registry,
+      producer: this.producer,
+      logger: this.logger,
+      metrics: this.metrics,
+      maxAttempts: this.#config.CONSUMER_MAX_ATTEMPTS,
+      sessionTimeoutMs: this.#config.CONSUMER_SESSION_TIMEOUT_MS,
+      groupId: `${this.#config.CONSUMER_GROUP_PREFIX}-${name}-${this.platform}`,
+      topics,
+      handle,
+      ...(opts.fromBeginning === undefined ? {} : { fromBeginning: opts.fromBeginning }),
+    });
+    this.#consumers.push(c);
+    return c;
+  }
+
+  async startConsumers(): Promise<void> {
+    for (const c of this.#consumers) await c.start();
+  }
+
+  /** Work to stop before the relay drains (watchers, timers). */
+  onStop(name: string, run: () => Promise<void>): void {
+    this.#stopHooks.push({ name, run });
+  }
+
+  /** Starts REST (with health, readiness, metrics, OpenAPI) and gRPC. */
+  async serve(api: {
+    description: string;
+    version?: string;
+    routes: (app: FastifyInstance) => Promise<void>;
+    grpc: { definition: grpc.ServiceDefinition; implementation: grpc.UntypedServiceImplementation };
+  }): Promise<{ httpUrl: string; grpcAddress: string }> {
+    const http = await createHttpServer({
+      service: this.#config.SERVICE_NAME,
+      version: api.version ?? '1.0.0',
+      description: api.description,
+      logger: this.logger,
+      metrics: this.metrics,
+      authenticator: this.authenticator,
+      readiness: () => this.readiness(),
+    });
+    await http.register(api.routes);
+    const httpUrl = await http.listen({ host: this.#config.HOST, port: this.#config.HTTP_PORT });
+    this.#http = http;
+    const g = await startGrpcServer(this.#config.HOST, this.#config.GRPC_PORT, (s) => s.addService(api.grpc.definition, api.grpc.implementation));
+    this.#grpc = g.server;
+    const grpcAddress = `${this.#config.HOST}:${g.port}`;
+    this.logger.info({ httpUrl, grpcPort: g.port, platform: this.platform }, `${this.#config.SERVICE_NAME} service started`);
+    return { httpUrl, grpcAddress };
+  }
+
+  /** Database answers and the Kafka cluster answers (cached for 2 s, so probes stay cheap). */
+  async readiness(): Promise<Record<string, boolean>> {
+    const database = await this.db.query('select 1').then(() => true, () => false);
+    if (Date.now() - this.#kafkaReady.at > 2000) {
+      const ok = await Promise.race([
+        this.#admin.describeCluster().then((c) => c.brokers.length > 0, () => false),
+        new Promise<boolean>((r) => setTimeout(() => r(false), 1500).unref()),
+      ]);
+      this.#kafkaReady = { at: Date.now(), ok };
+    }
+    return { database, kafka: this.#kafkaReady.ok };
+  }
+
+  /**
+   * Graceful stop: no new calls, consumers finish their record and leave their groups, hooks
+   * (watchers) finish, the relay drains what is committed, then Kafka and the database close.
+   */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    await this.#http?.close();
+    if (this.#grpc !== undefined) await stopGrpcServer(this.#grpc, this.#config.SHUTDOWN_GRACE_MS);
+    for (const c of this.#consumers) await c.stop();
+    for (const h of this.#stopHooks) await h.run();
+    await this.relay.stop();
+    await this.#admin.disconnect();
+    await this.producer.disconnect();
+    await this.db.close();
+  }
+}
