@@ -1,9 +1,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { headersToStrings, openDatabase, uuidv7, type Database } from '@govmesh/backbone';
-import { readTopic, stackEnv, testPlatform, waitFor } from '@govmesh/backbone/testing';
+import { readTopic, spawnService, stackEnv, testPlatform, waitFor, type ServiceProcess } from '@govmesh/backbone/testing';
 import { REPO_ROOT } from './config.ts';
 import { catalogTopics } from './events/topics.ts';
 import { conditionalContent } from './domain/fixtures.ts';
@@ -21,41 +19,22 @@ const env = {
   ...stackEnv(),
   PLATFORM_ID: platform.id,
   PLATFORM_CONFIG: platform.file,
-  LOG_LEVEL: 'info',
   HTTP_PORT: '0',
   GRPC_PORT: '0',
   CONSUMER_SESSION_TIMEOUT_MS: '6000',
   DEADLINE_SCAN_MS: '3600000',
 };
-let child: ChildProcess | undefined;
+let current: ServiceProcess | undefined;
 let db: Database | undefined;
 
-const start = async (failpoints = ''): Promise<{ url: string; exited: Promise<number | null> }> => {
-  const proc = spawn(process.execPath, ['services/catalog/src/main.ts'], { cwd: REPO_ROOT, env: { ...env, FAILPOINTS: failpoints }, stdio: ['ignore', 'pipe', 'pipe'] });
-  child = proc;
-  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code, signal) => resolve(signal === 'SIGKILL' ? -9 : code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('catalog did not start in 60 s')), 60000);
-    createInterface({ input: proc.stdout! }).on('line', (line) => {
-      if (line.includes('catalog service started')) {
-        clearTimeout(timer);
-        resolve((JSON.parse(line) as { httpUrl: string }).httpUrl);
-      }
-    });
-    proc.on('exit', () => reject(new Error('catalog exited during start')));
-  });
-  return { url, exited };
+const start = async (failpoints = ''): Promise<ServiceProcess> => {
+  current = await spawnService(REPO_ROOT, 'catalog', { ...env, FAILPOINTS: failpoints });
+  return current;
 };
-
-const stopGracefully = async (): Promise<void> => {
-  if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  const done = new Promise((r) => child!.on('exit', r));
-  child.kill('SIGTERM');
-  await done;
-};
+const stopGracefully = async (): Promise<void> => current?.stop();
 
 after(async () => {
-  child?.kill('SIGKILL');
+  current?.process.kill('SIGKILL');
   await db?.close();
 });
 

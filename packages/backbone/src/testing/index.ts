@@ -1,3 +1,5 @@
 export { deciderSpec } from './decider-spec.ts';
 export { stackEnv, testPlatform, waitFor, readTopic } from './stack.ts';
 export type { TestPlatform } from './stack.ts';
+export { spawnService } from './process.ts';
+export type { ServiceProcess } from './process.ts';

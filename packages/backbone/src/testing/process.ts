@@ -1,0 +1,45 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+
+/**
+ * A service started as its own process (`node services/<name>/src/main.ts`), for tests that kill
+ * it with SIGKILL (failpoints) and start it again. Resolves once the service logged that it
+ * started; `exited` resolves with -9 when it was killed.
+ */
+export interface ServiceProcess {
+  url: string;
+  exited: Promise<number | null>;
+  process: ChildProcess;
+  /** SIGTERM and wait (graceful stop); no-op when already gone. */
+  stop(): Promise<void>;
+}
+
+export const spawnService = async (repoRoot: string, service: string, env: Record<string, string | undefined>): Promise<ServiceProcess> => {
+  const proc = spawn(process.execPath, ['--disable-warning=TimeoutNegativeWarning', `services/${service}/src/main.ts`], { cwd: repoRoot, env: { ...env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code, signal) => resolve(signal === 'SIGKILL' ? -9 : code)));
+  const stderr: string[] = [];
+  createInterface({ input: proc.stderr! }).on('line', (l) => stderr.push(l));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${service} did not start in 60 s: ${stderr.slice(-5).join('\n')}`)), 60000);
+    createInterface({ input: proc.stdout! }).on('line', (line) => {
+      if (line.includes(`${service} service started`)) {
+        clearTimeout(timer);
+        resolve((JSON.parse(line) as { httpUrl: string }).httpUrl);
+      }
+    });
+    proc.on('exit', () => {
+      clearTimeout(timer);
+      reject(new Error(`${service} exited during start: ${stderr.slice(-5).join('\n')}`));
+    });
+  });
+  return {
+    url,
+    exited,
+    process: proc,
+    stop: async () => {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      proc.kill('SIGTERM');
+      await exited;
+    },
+  };
+};
