@@ -18,7 +18,8 @@ const TOPICS: Record<string, string> = {
   'govmesh.directory.v1': '<P>.directory.events',
   'govmesh.request.v1': '<P>.request.events',
   'govmesh.request_ingest.v1': '<P>.request.ingest (published by departmental systems)',
-  'govmesh.audit.v1': '<P>.audit.checkpoints',
+  'govmesh.audit.v1': '<P>.audit.events',
+  'govmesh.audit_checkpoints.v1': '<P>.audit.checkpoints',
 };
 
 type Field = { name: string; type: unknown; doc?: string };

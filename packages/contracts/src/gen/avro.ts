@@ -600,10 +600,15 @@ export interface DeliveryStarted {
 
 /** Every event of govmesh.audit.v1, as the domain sees it: { type, data }. */
 export type AuditEvent =
-  | { type: 'ChildCheckpointWitnessed'; data: ChildCheckpointWitnessed }
-  | { type: 'LedgerCheckpointIssued'; data: LedgerCheckpointIssued };
+  | { type: 'ChildCheckpointWitnessed'; data: ChildCheckpointWitnessed };
 export const AuditEventNamespace = 'govmesh.audit.v1';
-export const AuditEventTypes = ['ChildCheckpointWitnessed', 'LedgerCheckpointIssued'] as const;
+export const AuditEventTypes = ['ChildCheckpointWitnessed'] as const;
+
+/** Every event of govmesh.audit_checkpoints.v1, as the domain sees it: { type, data }. */
+export type AuditCheckpointsEvent =
+  | { type: 'LedgerCheckpointIssued'; data: LedgerCheckpointIssued };
+export const AuditCheckpointsEventNamespace = 'govmesh.audit_checkpoints.v1';
+export const AuditCheckpointsEventTypes = ['LedgerCheckpointIssued'] as const;
 
 /** Every event of govmesh.catalog.v1, as the domain sees it: { type, data }. */
 export type CatalogEvent =

@@ -1,0 +1,206 @@
+/**
+ * A share's lifecycle, rebuilt from ledgered events alone.
+ *
+ * The events of one share carry its id as correlation id (ce_correlationid), whichever service
+ * raised them. A share request names the catalog entry it asks for (`entryId`, at the top of the
+ * event or in its `content`), so the entry's own events are linked in through their correlation
+ * id too. The timeline is in ledger order, which follows the platform's record timestamps; the
+ * final state keeps, per service, the last status an event set. Pure.
+ */
+export interface LifecycleInput {
+  index: number;
+  topic: string;
+  partition: number;
+  offset: string;
+  ceId: string;
+  /** Full CloudEvents type, e.g. govmesh.catalog.v1.CatalogEntryPublished. */
+  type: string;
+  source: string;
+  subject: string;
+  time: string;
+  correlationId: string;
+  sequence: string | undefined;
+  /** The decoded Avro body, or null when the record cannot be decoded. */
+  data: Record<string, unknown> | null;
+  problem: string | undefined;
+}
+
+export type KeyFieldValue = string | number | boolean | null;
+
+export interface TimelineItem {
+  index: number;
+  time: string;
+  /** Short type name, e.g. CatalogEntryPublished. */
+  type: string;
+  fullType: string;
+  source: string;
+  subject: string;
+  service: string;
+  ceId: string;
+  sequence: string | undefined;
+  topic: string;
+  partition: number;
+  offset: string;
+  /** The event's scalar fields (long text shortened), for reading the timeline. */
+  keyFields: Record<string, KeyFieldValue>;
+  /** The status this event set, if it sets one. */
+  status: string | undefined;
+  problem: string | undefined;
+}
+
+export interface ServiceState {
+  service: string;
+  status: string | undefined;
+  lastType: string;
+  lastTime: string;
+  lastIndex: number;
+  subjects: string[];
+  flags: string[];
+}
+
+export interface Lifecycle {
+  id: string;
+  /** Other correlation ids pulled in (the catalog entry a share request names). */
+  linked: string[];
+  events: number;
+  timeline: TimelineItem[];
+  finalState: ServiceState[];
+}
+
+/**
+ * The status each event type sets, as the regulation names the states (regulation.md §5). Types
+ * not listed leave the status as it was; they still appear in the timeline.
+ */
+export const STATUS_BY_TYPE: Readonly<Record<string, string>> = {
+  CatalogEntryDrafted: 'DRAFT',
+  CatalogEntryRevised: 'DRAFT',
+  CatalogAssessmentRecorded: 'ASSESSED',
+  CatalogEntryHeadApproved: 'DEPT_APPROVED',
+  CatalogEntrySubmitted: 'SUBMITTED',
+  CatalogEntryPublished: 'PUBLISHED',
+  CatalogEntryReturned: 'RETURNED',
+  CatalogEntryUpdateStarted: 'UPDATING',
+  ShareRequestDrafted: 'DRAFT',
+  ShareRequestRevised: 'DRAFT',
+  ShareRequestInternallyApproved: 'INTERNAL_APPROVED',
+  ShareRequestSubmitted: 'SUBMITTED',
+  ShareRequestResubmitted: 'SUBMITTED',
+  MissingMaterialsNotified: 'MATERIALS_REQUESTED',
+  ReplyExtensionRequested: 'EXTENSION_PENDING',
+  ReplyDeadlineExtended: 'EXTENDED',
+  ShareRequestApproved: 'APPROVED',
+  ShareRequestRefused: 'REJECTED',
+  ShareRequestWithdrawn: 'WITHDRAWN',
+  DisputeOpened: 'IN_DISPUTE',
+  DisputeEscalated: 'IN_DISPUTE',
+  ShareActivated: 'ACTIVE',
+  ShareSuspended: 'SUSPENDED',
+  RectificationReported: 'RECTIFYING',
+  ShareResumed: 'ACTIVE',
+  ShareTerminated: 'TERMINATED',
+  ShareUseEnded: 'PURPOSE_ENDED',
+  DataDisposalConfirmed: 'DISPOSED',
+};
+
+/** Event types that raise a flag (a deadline missed) rather than change the status. */
+export const FLAG_BY_TYPE: Readonly<Record<string, string>> = {
+  CatalogUpdateOverdue: 'UPDATE_OVERDUE',
+  CatalogReviewOverdue: 'REVIEW_OVERDUE',
+  ReplyOverdue: 'REPLY_OVERDUE',
+  DeliveryOverdue: 'DELIVERY_OVERDUE',
+};
+
+const shortType = (type: string): string => type.slice(type.lastIndexOf('.') + 1);
+
+/** The service that raised an event: from `<platform>.<service>.events`, else the CloudEvents source. */
+export const serviceOf = (topic: string, source: string): string => {
+  const m = /^.+\.([a-z_-]+)\.events$/.exec(topic);
+  if (m !== null) return m[1]!;
+  const s = /\/services\/([^/]+)/.exec(source);
+  return s?.[1] ?? topic;
+};
+
+const MAX_TEXT = 160;
+
+const keyFields = (data: Record<string, unknown> | null): Record<string, KeyFieldValue> => {
+  const out: Record<string, KeyFieldValue> = {};
+  for (const [k, v] of Object.entries(data ?? {})) {
+    if (typeof v === 'string') out[k] = v.length > MAX_TEXT ? `${v.slice(0, MAX_TEXT - 1)}…` : v;
+    else if (typeof v === 'number' || typeof v === 'boolean' || v === null) out[k] = v;
+    else if (Array.isArray(v) && v.every((x) => typeof x === 'string') && v.length <= 10) out[k] = (v as string[]).join(', ');
+  }
+  return out;
+};
+
+/** Correlation ids an event points at besides its own: the catalog entry it names. */
+export const linkedIds = (events: readonly LifecycleInput[], id: string): string[] => {
+  const found = new Set<string>();
+  const look = (o: unknown) => {
+    if (o === null || typeof o !== 'object' || Array.isArray(o)) return;
+    const entryId = (o as Record<string, unknown>)['entryId'];
+    if (typeof entryId === 'string' && entryId !== '' && entryId !== id) found.add(entryId);
+  };
+  for (const e of events) {
+    look(e.data);
+    look(e.data?.['content']);
+  }
+  return [...found].sort();
+};
+
+/** Folds the events of one share (any order in, ledger order out) into its timeline and final state. */
+export const foldLifecycle = (id: string, linked: readonly string[], events: readonly LifecycleInput[]): Lifecycle => {
+  const seen = new Set<number>();
+  const ordered = [...events].filter((e) => (seen.has(e.index) ? false : (seen.add(e.index), true))).sort((a, b) => a.index - b.index);
+  const states = new Map<string, ServiceState>();
+  const timeline = ordered.map((e): TimelineItem => {
+    const type = shortType(e.type);
+    const service = serviceOf(e.topic, e.source);
+    const status = e.data === null ? undefined : STATUS_BY_TYPE[type];
+    const s = states.get(service) ?? { service, status: undefined, lastType: type, lastTime: e.time, lastIndex: e.index, subjects: [], flags: [] };
+    if (status !== undefined) s.status = status;
+    const flag = FLAG_BY_TYPE[type];
+    if (flag !== undefined && !s.flags.includes(flag)) s.flags.push(flag);
+    if (e.subject !== '' && !s.subjects.includes(e.subject)) s.subjects.push(e.subject);
+    Object.assign(s, { lastType: type, lastTime: e.time, lastIndex: e.index });
+    states.set(service, s);
+    return {
+      index: e.index,
+      time: e.time,
+      type,
+      fullType: e.type,
+      source: e.source,
+      subject: e.subject,
+      service,
+      ceId: e.ceId,
+      sequence: e.sequence,
+      topic: e.topic,
+      partition: e.partition,
+      offset: e.offset,
+      keyFields: keyFields(e.data),
+      status,
+      problem: e.problem,
+    };
+  });
+  return {
+    id,
+    linked: [...linked],
+    events: timeline.length,
+    timeline,
+    finalState: [...states.values()].sort((a, b) => a.service.localeCompare(b.service)),
+  };
+};
+
+/** The lifecycle as plain text lines, for the CLIs: deterministic, one event per line. */
+export const lifecycleLines = (l: Lifecycle, proven?: (index: number) => boolean): string[] => {
+  const lines = [`lifecycle ${l.id}: ${l.events} events${l.linked.length > 0 ? `, linked ${l.linked.join(', ')}` : ''}`];
+  for (const t of l.timeline) {
+    const fields = Object.entries(t.keyFields).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ');
+    const mark = proven === undefined ? '' : proven(t.index) ? ' [included]' : ' [NOT PROVEN]';
+    lines.push(`  #${t.index} ${t.time} ${t.service} ${t.type} v${t.sequence ?? '?'} subject=${t.subject}${t.status === undefined ? '' : ` -> ${t.status}`}${mark}${fields === '' ? '' : ` ${fields}`}${t.problem === undefined ? '' : ` PROBLEM: ${t.problem}`}`);
+  }
+  lines.push('  final state:');
+  for (const s of l.finalState) {
+    lines.push(`    ${s.service}: ${s.status ?? '(no status)'} after ${s.lastType} at ${s.lastTime} (entry ${s.lastIndex})${s.flags.length > 0 ? ` flags ${s.flags.join(',')}` : ''}`);
+  }
+  return lines;
+};
