@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { benchCommandToProjection, benchOutboxRelay } from './catalog.ts';
 import { printFigures } from './figures.ts';
 import { benchRequest } from './request.ts';
+import { benchAudit } from '../services/audit/src/bench.ts';
 
 const scale = Number(process.env['BENCH_SCALE'] ?? '1');
 const pgVersion = (() => {
@@ -24,4 +25,5 @@ console.log('broker and database on the same host as the services (scripts/infra
 printFigures('catalog: outbox relay', await benchOutboxRelay(20000 * scale));
 printFigures('catalog: commands and projection', await benchCommandToProjection(200 * scale, 8));
 printFigures('request: commands and events', await benchRequest(200 * scale, 8));
+printFigures('audit: ledger, checkpoints, proofs, verification', await benchAudit(20000 * scale));
 process.exit(0);
