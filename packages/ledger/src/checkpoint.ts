@@ -72,7 +72,6 @@ function checkKeyName(name: string): void {
 /** A note text must be well-formed Unicode without control characters other than newline. */
 function checkNoteCharacters(text: string, what: string): void {
   if (!text.isWellFormed()) throw new NoteError(`${what} is not well-formed Unicode`);
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u0009\u000b-\u001f]/.test(text)) throw new NoteError(`${what} contains a control character`);
 }
 
