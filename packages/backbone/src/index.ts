@@ -52,3 +52,4 @@ export { DeadlineWatcher } from './deadlines/deadline-watcher.ts';
 export type { DeadlineWatcherOptions } from './deadlines/deadline-watcher.ts';
 export { ServiceRuntime, serviceConfigSpec } from './server/runtime.ts';
 export type { ServiceConfig, RuntimeOptions } from './server/runtime.ts';
+export { BatchLoop } from './kafka/batch-loop.ts';

@@ -4,6 +4,7 @@ import type { Logger } from '../telemetry/logging.ts';
 import type { BackboneMetrics } from '../telemetry/metrics.ts';
 import { contextFromTraceparent, inSpan, SpanKind } from '../telemetry/tracing.ts';
 import { noFailpoints, type Failpoints } from '../testing/failpoints.ts';
+import { BatchLoop } from './batch-loop.ts';
 
 /**
  * The ordered outbox relay.
@@ -31,56 +32,26 @@ export interface OutboxRelayOptions {
 
 export class OutboxRelay {
   readonly #o: OutboxRelayOptions;
-  #running = false;
-  #loop: Promise<void> | undefined;
-  #wake: (() => void) | undefined;
+  readonly #loop: BatchLoop;
 
   constructor(opts: OutboxRelayOptions) {
     this.#o = opts;
+    this.#loop = new BatchLoop({ what: 'outbox relay batch', step: () => this.relayOnce(), fullBatch: opts.batchSize, idleMs: opts.pollMs, logger: opts.logger });
   }
 
   start(): void {
-    if (this.#running) return;
-    this.#running = true;
-    this.#loop = this.#run();
+    this.#loop.start();
   }
 
   /** Nudges the relay after a commit, so latency is not bound by the poll interval. */
   notify(): void {
-    this.#wake?.();
+    this.#loop.notify();
   }
 
   /** Stops after the batch in flight, then drains what is committed (graceful shutdown). */
   async stop(): Promise<void> {
-    this.#running = false;
-    this.#wake?.();
-    await this.#loop;
+    await this.#loop.stop();
     while ((await this.relayOnce()) > 0);
-  }
-
-  async #run(): Promise<void> {
-    while (this.#running) {
-      let sent = 0;
-      try {
-        sent = await this.relayOnce();
-      } catch (err) {
-        this.#o.logger.error({ err }, 'outbox relay batch failed; retrying');
-        await this.#sleep(Math.max(this.#o.pollMs, 500));
-        continue;
-      }
-      if (sent < this.#o.batchSize) await this.#sleep(this.#o.pollMs);
-    }
-  }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = setTimeout(done, ms);
-      function done() {
-        clearTimeout(t);
-        resolve();
-      }
-      this.#wake = done;
-    });
   }
 
   /** Relays one batch; returns how many rows it published. */

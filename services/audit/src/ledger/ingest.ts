@@ -1,5 +1,5 @@
 import type kafkajs from 'kafkajs';
-import type { BackboneMetrics, Logger } from '@govmesh/backbone';
+import { BatchLoop, type BackboneMetrics, type Logger } from '@govmesh/backbone';
 import { MergeSequencer, partitionId, type HighWatermark } from '../domain/sequencer.ts';
 import type { Ledger, LedgerPayload } from './ledger.ts';
 
@@ -46,16 +46,15 @@ export class LedgerIngest {
   readonly #paused = new Set<string>();
   readonly #highWatermarks = new Map<string, HighWatermark>();
   #consumer: kafkajs.Consumer | undefined;
-  #running = false;
-  #loop: Promise<void> | undefined;
+  readonly #loop: BatchLoop;
   #rescan: NodeJS.Timeout | undefined;
-  #wake: (() => void) | undefined;
   #restarting: Promise<void> | undefined;
 
   constructor(opts: LedgerIngestOptions) {
     this.#o = opts;
     this.#sequencer = new MergeSequencer(opts.ledger.lastPosition);
     this.#admin = opts.kafka.admin();
+    this.#loop = new BatchLoop({ what: 'ledger append', step: () => this.appendStable(), fullBatch: opts.batchMax, idleMs: opts.tickMs, logger: opts.logger });
   }
 
   get topics(): string[] {
@@ -71,8 +70,7 @@ export class LedgerIngest {
     for (const w of this.#o.ledger.watermarks()) this.#sequencer.track(w);
     await this.#trackTopics(await this.#matchingTopics());
     await this.#startConsumer();
-    this.#running = true;
-    this.#loop = this.#run();
+    this.#loop.start();
     if (this.#o.rescanMs > 0) this.#rescan = setInterval(() => void this.rescan().catch((err: unknown) => this.#o.logger.error({ err }, 'topic rescan failed')), this.#o.rescanMs);
   }
 
@@ -81,9 +79,7 @@ export class LedgerIngest {
     if (this.#rescan !== undefined) clearInterval(this.#rescan);
     await this.#restarting;
     await this.#consumer?.disconnect();
-    this.#running = false;
-    this.#wake?.();
-    await this.#loop;
+    await this.#loop.stop();
     // What is stable now is appended; the rest is read again from Kafka at the next start.
     await this.appendStable().catch((err: unknown) => this.#o.logger.warn({ err }, 'final append failed'));
     await this.#admin.disconnect();
@@ -154,35 +150,10 @@ export class LedgerIngest {
           consumer.pause([{ topic, partitions: [partition] }]);
           this.#paused.add(partitionId(topic, partition));
         }
-        this.#wake?.();
+        this.#loop.notify();
       },
     });
     this.#consumer = consumer;
-  }
-
-  async #run(): Promise<void> {
-    while (this.#running) {
-      let appended = 0;
-      try {
-        appended = await this.appendStable();
-      } catch (err) {
-        this.#o.logger.error({ err }, 'ledger append failed; retrying');
-        await this.#sleep(Math.max(this.#o.tickMs, 500));
-        continue;
-      }
-      if (appended < this.#o.batchMax) await this.#sleep(this.#o.tickMs);
-    }
-  }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = setTimeout(done, ms);
-      function done() {
-        clearTimeout(t);
-        resolve();
-      }
-      this.#wake = done;
-    });
   }
 
   /** High watermarks of partitions with nothing waiting, asked for at most every 100 ms. */
