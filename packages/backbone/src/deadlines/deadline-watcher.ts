@@ -31,7 +31,15 @@ export class DeadlineWatcher {
 
   start(): void {
     this.#timer = setInterval(() => {
-      if (this.#running === undefined) this.#running = this.scanOnce().finally(() => (this.#running = undefined));
+      if (this.#running !== undefined) return;
+      // A failed pass (database blip) is logged and retried next tick; it must never reject
+      // unhandled, which would end the process.
+      this.#running = this.scanOnce()
+        .catch((err: unknown) => {
+          this.#o.logger.error({ err }, 'deadline scan failed; retrying at the next interval');
+          return 0;
+        })
+        .finally(() => (this.#running = undefined));
     }, this.#o.intervalMs);
   }
 

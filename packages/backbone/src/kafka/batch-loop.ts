@@ -11,6 +11,8 @@ export class BatchLoop {
   #running = false;
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
+  /** A notify() that came while a step ran: the next sleep is skipped. */
+  #pending = false;
 
   constructor(opts: { what: string; step: () => Promise<number>; fullBatch: number; idleMs: number; logger: Logger }) {
     this.#o = opts;
@@ -23,6 +25,7 @@ export class BatchLoop {
   }
 
   notify(): void {
+    this.#pending = true;
     this.#wake?.();
   }
 
@@ -36,6 +39,7 @@ export class BatchLoop {
   async #run(): Promise<void> {
     while (this.#running) {
       let done = 0;
+      this.#pending = false;
       try {
         done = await this.#o.step();
       } catch (err) {
@@ -48,6 +52,7 @@ export class BatchLoop {
   }
 
   #sleep(ms: number): Promise<void> {
+    if (this.#pending || !this.#running) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(wake, ms);
       function wake() {

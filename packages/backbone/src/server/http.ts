@@ -68,7 +68,8 @@ export const createHttpServer = async (opts: HttpServerOptions): Promise<Fastify
     return p;
   });
   app.addHook('onRequest', async (req) => {
-    if (req.url.startsWith('/v1/')) principals.set(req, opts.authenticator.authenticate(req.headers.authorization));
+    // By the matched route, not the raw URL, so an encoded path cannot slip past.
+    if (req.routeOptions.url?.startsWith('/v1/') === true) principals.set(req, opts.authenticator.authenticate(req.headers.authorization));
   });
 
   app.setErrorHandler((err, req, reply) => {
