@@ -144,7 +144,7 @@ describe('bad input gets a clear error and leaves nothing behind', () => {
     client.close();
   });
 
-  test('a malformed event on the ingest topic goes to the dead-letter topic with its origin and error; a valid one drafts the entry', async () => {
+  test('a malformed event on the ingest topic goes to the dead-letter topic with its origin and error; a valid one drafts the entry, a duplicate changes nothing', async () => {
     const t = catalogTopics(platform.id);
     const kafka = new kafkajs.Kafka({ clientId: 'ingest-test', brokers: stackEnv().KAFKA_BROKERS.split(','), logLevel: kafkajs.logLevel.NOTHING });
     const producer = kafka.producer();
@@ -159,12 +159,17 @@ describe('bad input gets a clear error and leaves nothing behind', () => {
       return { ...envelopeToHeaders(env), ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) };
     };
     const value = registry.encode('govmesh.catalog_ingest.v1.CatalogDraftProposed', { entryId: id, content: conditionalContent() });
+    const revised = registry.encode('govmesh.catalog_ingest.v1.CatalogDraftProposed', { entryId: id, content: conditionalContent({ abstract: 'revised by the departmental system' }) });
+    const proposal = envelope(platform.token('dept-public-security'));
     await producer.send({
       topic: t.ingest,
       messages: [
         { key: 'garbage', value: Buffer.from('{"not":"avro"}'), headers: envelope(platform.token('dept-public-security')) },
         { key: id, value, headers: envelope(undefined) },
-        { key: id, value, headers: envelope(platform.token('dept-public-security')) },
+        { key: id, value, headers: proposal },
+        // Kafka may deliver a record twice (producer retry, replay): same ce_id, no second change.
+        { key: id, value, headers: proposal },
+        { key: id, value: revised, headers: envelope(platform.token('dept-public-security')) },
       ],
     });
     await producer.disconnect();
@@ -179,11 +184,13 @@ describe('bad input gets a clear error and leaves nothing behind', () => {
     assert.equal(original?.value?.toString(), '{"not":"avro"}', 'the dead letter points at the original record');
     assert.match(undecodable['x-original-partition']!, /^\d+$/);
     assert.ok(dlq.some((h) => h['x-error-code'] === 'GOV_ERR_AUTH_MISSING'), 'an event without a token is refused');
-    const drafted = await waitFor('ingested draft', async () => {
+    const drafted = await waitFor('ingested draft and revision', async () => {
       const r = await provider().get(`/v1/entries/${id}`);
-      return r.status === 200 ? r.body : undefined;
+      return r.status === 200 && r.body!['history'].length >= 2 ? r.body : undefined;
     });
     assert.equal(drafted['entry'].status, 'DRAFT');
+    assert.deepEqual(drafted['history'].map((h: { type: string }) => h.type), ['CatalogEntryDrafted', 'CatalogEntryRevised'], 'the duplicate record changed nothing');
+    assert.equal(drafted['entry'].content.abstract, 'revised by the departmental system');
   });
 });
 

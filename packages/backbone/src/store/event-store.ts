@@ -7,6 +7,8 @@ import type { CommandContext, Decider, DecisionDeps, DomainEvent } from '../doma
 import { fold } from '../domain/decider.ts';
 import { noFailpoints, type Failpoints } from '../testing/failpoints.ts';
 import { isUniqueViolation, type Database, type Tx } from './database.ts';
+import { claimInbox } from './inbox.ts';
+import type { ConsumedEvent } from '../kafka/consumer.ts';
 
 /**
  * An event-sourced aggregate store: one PostgreSQL schema per service. A command is handled in
@@ -76,6 +78,11 @@ export class AggregateStore {
     ctx: CommandContext;
     topic: string;
     inline?: (tx: Tx, events: StoredEvent<E>[], state: S) => Promise<void>;
+    /**
+     * A command that comes from a Kafka record (an ingest event): its ce_id is claimed in the
+     * inbox in the same transaction, so a redelivered record changes nothing.
+     */
+    dedupe?: { consumer: string; event: ConsumedEvent };
   }): Promise<HandleResult<E, S>> {
     const { decider, aggregateId } = args;
     const ctx: CommandContext = { ...args.ctx, aggregateId };
@@ -84,6 +91,9 @@ export class AggregateStore {
       return await this.#o.db.transaction(async (tx) => {
         const history = await this.load<E>(aggregateId, tx);
         let state = fold(decider, history.map((h) => h.event));
+        if (args.dedupe !== undefined && !(await claimInbox(tx, this.#o.schema, args.dedupe.consumer, args.dedupe.event))) {
+          return { events: [], state, version: history.length };
+        }
         const decided = decider.decide(args.command, state, ctx, this.#o.deps);
         const traceparent = currentTraceparent();
         const stored: StoredEvent<E>[] = [];

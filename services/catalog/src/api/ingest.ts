@@ -19,6 +19,6 @@ export const catalogIngestHandler = (deps: { commands: CatalogCommands; authenti
     }
     const proposal = event.decoded.value as unknown as CatalogDraftProposed;
     const { version } = await deps.store.state(catalogEntryDecider, proposal.entryId);
-    if (version === 0) await deps.commands.draft(principal, proposal.entryId, proposal.content, event.envelope.id);
-    else await deps.commands.execute(principal, proposal.entryId, { kind: 'ReviseEntry', content: proposal.content }, event.envelope.id);
+    if (version === 0) await deps.commands.draft(principal, proposal.entryId, proposal.content, event);
+    else await deps.commands.execute(principal, proposal.entryId, { kind: 'ReviseEntry', content: proposal.content }, event);
   };

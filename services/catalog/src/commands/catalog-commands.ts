@@ -1,5 +1,5 @@
 import type { CatalogEvent } from '@govmesh/contracts/avro';
-import { uuidv7, type AggregateStore, type BackboneMetrics, type Clock, type Principal, type StoredEvent } from '@govmesh/backbone';
+import { uuidv7, type AggregateStore, type BackboneMetrics, type Clock, type ConsumedEvent, type Principal, type StoredEvent } from '@govmesh/backbone';
 import { catalogEntryDecider, displayStatus, type Actor, type CatalogCommand } from '../domain/catalog-entry.ts';
 import { withDefaults } from '../domain/content.ts';
 import { catalogTopics } from '../events/topics.ts';
@@ -37,15 +37,15 @@ export class CatalogCommands {
     return { departmentId: p.department.id, roles: p.department.roles, platform: p.department.platform };
   }
 
-  draft(p: Principal, entryId: string | undefined, content: Parameters<typeof withDefaults>[0], causationId?: string): Promise<CommandAck> {
+  draft(p: Principal, entryId: string | undefined, content: Parameters<typeof withDefaults>[0], source?: ConsumedEvent): Promise<CommandAck> {
     const id = entryId === undefined || entryId === '' ? `ce-${uuidv7()}` : entryId;
-    return this.#run(id, { kind: 'DraftEntry', by: this.#actor(p), entryId: id, content: withDefaults(content, p.department.id) }, p.department.id, causationId);
+    return this.#run(id, { kind: 'DraftEntry', by: this.#actor(p), entryId: id, content: withDefaults(content, p.department.id) }, p.department.id, source);
   }
 
-  execute(p: Principal, entryId: string, input: CatalogCommandInput, causationId?: string): Promise<CommandAck> {
+  execute(p: Principal, entryId: string, input: CatalogCommandInput, source?: ConsumedEvent): Promise<CommandAck> {
     const command = { ...input, by: this.#actor(p) } as CatalogCommand;
     if (command.kind === 'ReviseEntry') command.content = withDefaults(command.content, p.department.id);
-    return this.#run(entryId, command, p.department.id, causationId);
+    return this.#run(entryId, command, p.department.id, source);
   }
 
   /** Issued by the deadline watcher, not by a department. */
@@ -53,10 +53,10 @@ export class CatalogCommands {
     return this.#run(entryId, { kind: 'FlagOverdue' }, `system:${this.#platform}:deadline-watcher`);
   }
 
-  async #run(entryId: string, command: CatalogCommand, actor: string, causationId?: string): Promise<CommandAck> {
+  async #run(entryId: string, command: CatalogCommand, actor: string, source?: ConsumedEvent): Promise<CommandAck> {
     const end = this.#metrics.commandDuration.startTimer({ command: command.kind });
     try {
-      const ctx = { actor, at: this.#clock.now(), commandId: uuidv7(), correlationId: entryId, ...(causationId === undefined ? {} : { causationId }) };
+      const ctx = { actor, at: this.#clock.now(), commandId: uuidv7(), correlationId: entryId, ...(source === undefined ? {} : { causationId: source.envelope.id }) };
       const result = await this.#store.handle({
         decider: catalogEntryDecider,
         aggregateType: 'CatalogEntry',
@@ -64,6 +64,7 @@ export class CatalogCommands {
         command,
         ctx,
         topic: catalogTopics(this.#platform).events,
+        ...(source === undefined ? {} : { dedupe: { consumer: 'catalog-ingest', event: source } }),
       });
       if (result.events.length > 0) this.#afterCommit();
       end({ result: 'ok' });

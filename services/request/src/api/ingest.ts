@@ -17,5 +17,5 @@ export const requestIngestHandler = (deps: { commands: RequestCommands; authenti
       throw new GovError('GOV_ERR_INPUT_INVALID', `unsupported ingest event ${event.decoded.schema.name}`, { violations: [{ field: 'ce_type', description: 'expected DeliveryStarted' }] });
     }
     const started = event.decoded.value as unknown as DeliveryStarted;
-    await deps.commands.execute(principal, started.shareId, { kind: 'StartDelivery', shareMethod: started.shareMethod }, event.envelope.id);
+    await deps.commands.execute(principal, started.shareId, { kind: 'StartDelivery', shareMethod: started.shareMethod }, event);
   };

@@ -1,5 +1,5 @@
 import type { RequestEvent, ShareRequestContent } from '@govmesh/contracts/avro';
-import { uuidv7, type AggregateStore, type BackboneMetrics, type Clock, type Department, type Directory, type Principal, type StoredEvent } from '@govmesh/backbone';
+import { uuidv7, type AggregateStore, type BackboneMetrics, type Clock, type ConsumedEvent, type Department, type Directory, type Principal, type StoredEvent } from '@govmesh/backbone';
 import { shareRequestDecider, type Actor, type ShareCommand } from '../domain/share-request.ts';
 import { requestTopics } from '../events/topics.ts';
 import type { CatalogView } from '../projections/catalog-view.ts';
@@ -50,14 +50,14 @@ export class RequestCommands {
     return { departmentId: p.department.id, roles: p.department.roles, platform: p.department.platform };
   }
 
-  async draft(p: Principal, shareId: string | undefined, content: ShareRequestContent, causationId?: string): Promise<CommandAck> {
+  async draft(p: Principal, shareId: string | undefined, content: ShareRequestContent, source?: ConsumedEvent): Promise<CommandAck> {
     const id = shareId === undefined || shareId === '' ? `sr-${uuidv7()}` : shareId;
     const entry = await this.#catalog.snapshot(content.entryId, content.entryVersion);
-    return this.#run(id, { kind: 'DraftRequest', by: this.#actor(p), shareId: id, content, entry }, p.department.id, causationId);
+    return this.#run(id, { kind: 'DraftRequest', by: this.#actor(p), shareId: id, content, entry }, p.department.id, source);
   }
 
-  async execute(p: Principal, shareId: string, input: ShareCommandInput, causationId?: string): Promise<CommandAck> {
-    return this.#run(shareId, await this.#complete(p, shareId, input), p.department.id, causationId);
+  async execute(p: Principal, shareId: string, input: ShareCommandInput, source?: ConsumedEvent): Promise<CommandAck> {
+    return this.#run(shareId, await this.#complete(p, shareId, input), p.department.id, source);
   }
 
   /** Issued by the deadline watcher, not by a department. */
@@ -91,10 +91,10 @@ export class RequestCommands {
     }
   }
 
-  async #run(shareId: string, command: ShareCommand, actor: string, causationId?: string): Promise<CommandAck> {
+  async #run(shareId: string, command: ShareCommand, actor: string, source?: ConsumedEvent): Promise<CommandAck> {
     const end = this.#metrics.commandDuration.startTimer({ command: command.kind });
     try {
-      const ctx = { actor, at: this.#clock.now(), commandId: uuidv7(), correlationId: shareId, ...(causationId === undefined ? {} : { causationId }) };
+      const ctx = { actor, at: this.#clock.now(), commandId: uuidv7(), correlationId: shareId, ...(source === undefined ? {} : { causationId: source.envelope.id }) };
       const result = await this.#store.handle({
         decider: shareRequestDecider,
         aggregateType: 'ShareRequest',
@@ -102,6 +102,7 @@ export class RequestCommands {
         command,
         ctx,
         topic: requestTopics(this.#platform).events,
+        ...(source === undefined ? {} : { dedupe: { consumer: 'request-ingest', event: source } }),
       });
       if (result.events.length > 0) this.#afterCommit();
       end({ result: 'ok' });
