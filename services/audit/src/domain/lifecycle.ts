@@ -7,6 +7,8 @@
  * id too. The timeline is in ledger order, which follows the platform's record timestamps; the
  * final state keeps, per service, the last status an event set. Pure.
  */
+import { initialStreamStatus, nextStatus, type StreamStatus } from './status.ts';
+
 export interface LifecycleInput {
   index: number;
   topic: string;
@@ -67,49 +69,6 @@ export interface Lifecycle {
   finalState: ServiceState[];
 }
 
-/**
- * The status each event type sets, as the regulation names the states (regulation.md §5). Types
- * not listed leave the status as it was; they still appear in the timeline.
- */
-export const STATUS_BY_TYPE: Readonly<Record<string, string>> = {
-  CatalogEntryDrafted: 'DRAFT',
-  CatalogEntryRevised: 'DRAFT',
-  CatalogAssessmentRecorded: 'ASSESSED',
-  CatalogEntryHeadApproved: 'DEPT_APPROVED',
-  CatalogEntrySubmitted: 'SUBMITTED',
-  CatalogEntryPublished: 'PUBLISHED',
-  CatalogEntryReturned: 'RETURNED',
-  CatalogEntryUpdateStarted: 'UPDATING',
-  ShareRequestDrafted: 'DRAFT',
-  ShareRequestRevised: 'DRAFT',
-  ShareRequestInternallyApproved: 'INTERNAL_APPROVED',
-  ShareRequestSubmitted: 'SUBMITTED',
-  ShareRequestResubmitted: 'SUBMITTED',
-  MissingMaterialsNotified: 'MATERIALS_REQUESTED',
-  ReplyExtensionRequested: 'EXTENSION_PENDING',
-  ReplyDeadlineExtended: 'EXTENDED',
-  ShareRequestApproved: 'APPROVED',
-  ShareRequestRefused: 'REJECTED',
-  ShareRequestWithdrawn: 'WITHDRAWN',
-  DisputeOpened: 'IN_DISPUTE',
-  DisputeEscalated: 'IN_DISPUTE',
-  ShareActivated: 'ACTIVE',
-  ShareSuspended: 'SUSPENDED',
-  RectificationReported: 'RECTIFYING',
-  ShareResumed: 'ACTIVE',
-  ShareTerminated: 'TERMINATED',
-  ShareUseEnded: 'PURPOSE_ENDED',
-  DataDisposalConfirmed: 'DISPOSED',
-};
-
-/** Event types that raise a flag (a deadline missed) rather than change the status. */
-export const FLAG_BY_TYPE: Readonly<Record<string, string>> = {
-  CatalogUpdateOverdue: 'UPDATE_OVERDUE',
-  CatalogReviewOverdue: 'REVIEW_OVERDUE',
-  ReplyOverdue: 'REPLY_OVERDUE',
-  DeliveryOverdue: 'DELIVERY_OVERDUE',
-};
-
 const shortType = (type: string): string => type.slice(type.lastIndexOf('.') + 1);
 
 /** The service that raised an event: from `<platform>.<service>.events`, else the CloudEvents source. */
@@ -152,14 +111,17 @@ export const foldLifecycle = (id: string, linked: readonly string[], events: rea
   const seen = new Set<number>();
   const ordered = [...events].filter((e) => (seen.has(e.index) ? false : (seen.add(e.index), true))).sort((a, b) => a.index - b.index);
   const states = new Map<string, ServiceState>();
+  const streams = new Map<string, StreamStatus>();
   const timeline = ordered.map((e): TimelineItem => {
     const type = shortType(e.type);
     const service = serviceOf(e.topic, e.source);
-    const status = e.data === null ? undefined : STATUS_BY_TYPE[type];
+    const before = streams.get(service) ?? initialStreamStatus();
+    const after = nextStatus(before, type, e.data);
+    streams.set(service, after);
+    const status = after.status !== before.status ? after.status : undefined;
     const s = states.get(service) ?? { service, status: undefined, lastType: type, lastTime: e.time, lastIndex: e.index, subjects: [], flags: [] };
-    if (status !== undefined) s.status = status;
-    const flag = FLAG_BY_TYPE[type];
-    if (flag !== undefined && !s.flags.includes(flag)) s.flags.push(flag);
+    s.status = after.status;
+    if (after.flag !== undefined && !s.flags.includes(after.flag)) s.flags.push(after.flag);
     if (e.subject !== '' && !s.subjects.includes(e.subject)) s.subjects.push(e.subject);
     Object.assign(s, { lastType: type, lastTime: e.time, lastIndex: e.index });
     states.set(service, s);
