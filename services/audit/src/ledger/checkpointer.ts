@@ -72,10 +72,6 @@ export class Checkpointer {
     return this.#signer.vkey;
   }
 
-  get witnessVerifiers(): readonly NoteVerifier[] {
-    return this.#witnesses;
-  }
-
   /** Loads the latest checkpoint and checks the restored tree against it. */
   async init(): Promise<void> {
     const latest = await this.#ledger.store.latestCheckpoint();

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { GovError, inputInvalid, type Failpoints, type Logger, type SchemaRegistry } from '@govmesh/backbone';
-import { HASH_SIZE, leafHash } from '@govmesh/ledger';
+import { leafHash } from '@govmesh/ledger';
 import { ledgerRecord, readEvent, recordLeaf, type KafkaRecordLike } from '../domain/record.ts';
 import { compareOrder, partitionId, type OrderPosition, type PartitionWatermark, type SequencedRecord } from '../domain/sequencer.ts';
 import { TILE_WIDTH, TileTree, tryConsistencyProof, tryInclusionProofs, tryRootAt, type LeafHashLookup, type StoredNode } from '../domain/tree.ts';
@@ -248,4 +248,3 @@ export class Ledger {
   }
 }
 
-export const ZERO_HASH = Buffer.alloc(HASH_SIZE);
