@@ -42,7 +42,7 @@ export { Authenticator, requireRole } from './identity/principal.ts';
 export type { Principal } from './identity/principal.ts';
 export { createHttpServer } from './server/http.ts';
 export type { HttpServerOptions } from './server/http.ts';
-export { unary, startGrpcServer, stopGrpcServer } from './server/grpc.ts';
+export { unary, startGrpcServer, stopGrpcServer, fromProtoEnum, toProtoEnum } from './server/grpc.ts';
 export { onShutdown } from './server/lifecycle.ts';
 export { avroToJsonSchema } from './avro/json-schema.ts';
 export type { JsonSchema } from './avro/json-schema.ts';

@@ -2,7 +2,9 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import avro from 'avsc';
 import { ControlledClock, createLogger, type Clock } from '@govmesh/backbone';
-import { stackEnv, testPlatform, type TestPlatform } from '@govmesh/backbone/testing';
+import { restAs, stackEnv, testPlatform, type TestPlatform } from '@govmesh/backbone/testing';
+
+export { restAs };
 import { startCatalogService, type CatalogService } from './app.ts';
 import { readCatalogConfig, REPO_ROOT } from './config.ts';
 import { conditionalContent } from './domain/fixtures.ts';
@@ -22,20 +24,6 @@ export const startTestCatalog = async (opts: { clock?: Clock; platform?: TestPla
   });
   const service = await startCatalogService(config, { clock, logger: createLogger('catalog-test', 'warn') });
   return { service, platform, clock };
-};
-
-/** A tiny REST client that carries a department token. */
-export const restAs = (baseUrl: string, token: string) => {
-  const call = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${baseUrl}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    return { status: res.status, contentType: res.headers.get('content-type') ?? '', body: text === '' ? undefined : (JSON.parse(text) as Record<string, unknown> & { [k: string]: any }) };
-  };
-  return { get: (p: string) => call('GET', p), post: (p: string, b?: unknown) => call('POST', p, b ?? {}), put: (p: string, b: unknown) => call('PUT', p, b) };
 };
 
 /** Runs the whole publish workflow over REST; returns the entry id. */

@@ -1,5 +1,5 @@
 import grpc from '@grpc/grpc-js';
-import { asGovError, ERROR_TABLE } from '../errors/errors.ts';
+import { asGovError, ERROR_TABLE, inputInvalid } from '../errors/errors.ts';
 import type { Authenticator, Principal } from '../identity/principal.ts';
 import type { Logger } from '../telemetry/logging.ts';
 import { context, inSpan, SpanKind } from '../telemetry/tracing.ts';
@@ -51,3 +51,15 @@ export const stopGrpcServer = (server: grpc.Server, graceMs: number): Promise<vo
       resolve();
     });
   });
+
+/**
+ * proto enum <-> domain string: ts-proto's toJSON gives "GRADE_CORE"; the domain says "CORE".
+ * UNSPECIFIED (the proto3 zero) means the caller left the field out: a named input error.
+ */
+export const fromProtoEnum = <D extends string>(field: string, json: string, prefix: string, allowed: readonly D[]): D => {
+  const v = json.startsWith(prefix) ? json.slice(prefix.length) : json;
+  if (!(allowed as readonly string[]).includes(v)) throw inputInvalid([{ field, description: `required, one of ${allowed.join(', ')}` }]);
+  return v as D;
+};
+
+export const toProtoEnum = <P>(value: string, prefix: string, fromJSON: (o: unknown) => P): P => fromJSON(`${prefix}${value}`);

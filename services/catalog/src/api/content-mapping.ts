@@ -1,8 +1,7 @@
 import type { CatalogEntryContent } from '@govmesh/contracts/avro';
-import { avroToJsonSchema, type JsonSchema, type SchemaRegistry } from '@govmesh/backbone';
+import { avroToJsonSchema, fromProtoEnum, inputInvalid, toProtoEnum, type JsonSchema, type SchemaRegistry } from '@govmesh/backbone';
 import type avro from 'avsc';
 import * as pb from '@govmesh/contracts/catalog/v1';
-import { inputInvalid } from '@govmesh/backbone';
 
 /** The REST body schema of an entry's content: the Avro record itself (provider may be left out). */
 export const contentJsonSchema = (registry: SchemaRegistry): JsonSchema => {
@@ -30,17 +29,6 @@ export const normalizeContent = (c: Partial<CatalogEntryContent>): CatalogEntryC
   personalInformation: c.personalInformation ?? false,
 });
 
-/**
- * proto enum <-> domain string: ts-proto's toJSON gives "GRADE_CORE"; the domain says "CORE".
- * UNSPECIFIED (the proto3 zero) means the caller left the field out: a named input error.
- */
-export const fromProtoEnum = <D extends string>(field: string, json: string, prefix: string, allowed: readonly D[]): D => {
-  const v = json.startsWith(prefix) ? json.slice(prefix.length) : json;
-  if (!(allowed as readonly string[]).includes(v)) throw inputInvalid([{ field, description: `required, one of ${allowed.join(', ')}` }]);
-  return v as D;
-};
-
-export const toProtoEnum = <P>(value: string, prefix: string, fromJSON: (o: unknown) => P): P => fromJSON(`${prefix}${value}`);
 
 const GRADES = ['CORE', 'IMPORTANT', 'GENERAL'] as const;
 

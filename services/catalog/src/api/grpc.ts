@@ -1,9 +1,9 @@
 import type grpc from '@grpc/grpc-js';
 import * as pb from '@govmesh/contracts/catalog/v1';
-import { inputInvalid, unary, type Authenticator, type Logger } from '@govmesh/backbone';
+import { inputInvalid, unary, type Authenticator, type Logger, fromProtoEnum } from '@govmesh/backbone';
 import type { CatalogCommands, CommandAck } from '../commands/catalog-commands.ts';
 import type { CatalogQueries, EntrySummary } from '../projections/catalog-queries.ts';
-import { contentFromProto, contentToProto, fromProtoEnum } from './content-mapping.ts';
+import { contentFromProto, contentToProto } from './content-mapping.ts';
 
 /** gRPC CatalogService: the same operations as the REST API, mapped from proto messages. */
 const id = (entryId: string): string => {

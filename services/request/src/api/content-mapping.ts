@@ -1,5 +1,5 @@
 import type { ScopeChange, ShareRequestContent } from '@govmesh/contracts/avro';
-import { avroToJsonSchema, inputInvalid, type JsonSchema, type SchemaRegistry } from '@govmesh/backbone';
+import { avroToJsonSchema, inputInvalid, type JsonSchema, type SchemaRegistry, fromProtoEnum, toProtoEnum } from '@govmesh/backbone';
 import type avro from 'avsc';
 import * as pb from '@govmesh/contracts/request/v1';
 
@@ -38,17 +38,6 @@ export const normalizeScopeChange = (c: Partial<ScopeChange>): ScopeChange => ({
   thirdParties: c.thirdParties ?? [],
 });
 
-/**
- * proto enum <-> domain string: ts-proto's toJSON gives "SHARE_METHOD_API"; the domain says "API".
- * UNSPECIFIED (the proto3 zero) means the caller left the field out: a named input error.
- */
-export const fromProtoEnum = <D extends string>(field: string, json: string, prefix: string, allowed: readonly D[]): D => {
-  const v = json.startsWith(prefix) ? json.slice(prefix.length) : json;
-  if (!(allowed as readonly string[]).includes(v)) throw inputInvalid([{ field, description: `required, one of ${allowed.join(', ')}` }]);
-  return v as D;
-};
-
-export const toProtoEnum = <P>(value: string, prefix: string, fromJSON: (o: unknown) => P): P => fromJSON(`${prefix}${value}`);
 
 export const SHARE_METHODS = ['API', 'BATCH', 'FILE'] as const;
 

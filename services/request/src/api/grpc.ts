@@ -1,10 +1,10 @@
 import type grpc from '@grpc/grpc-js';
 import * as pb from '@govmesh/contracts/request/v1';
-import { inputInvalid, notFound, unary, type Authenticator, type Logger, type Principal } from '@govmesh/backbone';
+import { inputInvalid, notFound, unary, type Authenticator, type Logger, type Principal, fromProtoEnum, toProtoEnum } from '@govmesh/backbone';
 import type { CommandAck, RequestCommands, ShareCommandInput } from '../commands/request-commands.ts';
 import type { CatalogView } from '../projections/catalog-view.ts';
 import type { RequestQueries, ShareSummary } from '../projections/request-queries.ts';
-import { SHARE_METHODS, contentFromProto, contentToProto, fromProtoEnum, scopeChangeFromProto, shareMethodFromProto, toProtoEnum } from './content-mapping.ts';
+import { SHARE_METHODS, contentFromProto, contentToProto, scopeChangeFromProto, shareMethodFromProto } from './content-mapping.ts';
 
 /** gRPC RequestService: the same operations as the REST API, mapped from proto messages. */
 const id = (shareId: string): string => {
