@@ -1,3 +1,4 @@
+import { GradeValues, ShareAttributeValues, ShareMethodValues, UpdateFrequencyValues } from '@govmesh/contracts/avro';
 import type { CatalogEntryContent } from '@govmesh/contracts/avro';
 import { avroToJsonSchema, fromProtoEnum, inputInvalid, toProtoEnum, type JsonSchema, type SchemaRegistry } from '@govmesh/backbone';
 import type avro from 'avsc';
@@ -30,7 +31,7 @@ export const normalizeContent = (c: Partial<CatalogEntryContent>): CatalogEntryC
 });
 
 
-const GRADES = ['CORE', 'IMPORTANT', 'GENERAL'] as const;
+const GRADES = GradeValues;
 
 export const contentFromProto = (c: pb.EntryContent | undefined): CatalogEntryContent => {
   if (c === undefined) throw inputInvalid([{ field: 'content', description: 'required' }]);
@@ -44,9 +45,9 @@ export const contentFromProto = (c: pb.EntryContent | undefined): CatalogEntryCo
     grade: fromProtoEnum('content.grade', pb.gradeToJSON(c.grade), 'GRADE_', GRADES),
     dataItems: c.dataItems.map((i, n) => ({ name: i.name, type: i.type, description: i.description, grade: fromProtoEnum(`content.dataItems[${n}].grade`, pb.gradeToJSON(i.grade), 'GRADE_', GRADES) })),
     format: c.format,
-    updateFrequency: fromProtoEnum('content.updateFrequency', pb.updateFrequencyToJSON(c.updateFrequency), 'UPDATE_FREQUENCY_', ['REAL_TIME', 'DAILY', 'WEEKLY', 'MONTHLY', 'QUARTERLY', 'YEARLY', 'IRREGULAR'] as const),
-    shareAttribute: fromProtoEnum('content.shareAttribute', pb.shareAttributeToJSON(c.shareAttribute), 'SHARE_ATTRIBUTE_', ['UNCONDITIONAL', 'CONDITIONAL', 'NOT_SHARED'] as const),
-    shareMethods: c.shareMethods.map((m, n) => fromProtoEnum(`content.shareMethods[${n}]`, pb.shareMethodToJSON(m), 'SHARE_METHOD_', ['API', 'BATCH', 'FILE'] as const)),
+    updateFrequency: fromProtoEnum('content.updateFrequency', pb.updateFrequencyToJSON(c.updateFrequency), 'UPDATE_FREQUENCY_', UpdateFrequencyValues),
+    shareAttribute: fromProtoEnum('content.shareAttribute', pb.shareAttributeToJSON(c.shareAttribute), 'SHARE_ATTRIBUTE_', ShareAttributeValues),
+    shareMethods: c.shareMethods.map((m, n) => fromProtoEnum(`content.shareMethods[${n}]`, pb.shareMethodToJSON(m), 'SHARE_METHOD_', ShareMethodValues)),
     conditions: c.conditions === undefined ? null : { scope: c.conditions.scope, purpose: c.conditions.purpose, other: c.conditions.other },
     notSharedReason: c.notSharedReason === '' ? null : c.notSharedReason,
     notSharedLegalBasis: c.notSharedLegalBasis === '' ? null : c.notSharedLegalBasis,

@@ -1,3 +1,4 @@
+import { AssessmentKindValues, GradeValues, ShareAttributeValues, UpdateTriggerValues } from '@govmesh/contracts/avro';
 import type grpc from '@grpc/grpc-js';
 import * as pb from '@govmesh/contracts/catalog/v1';
 import { inputInvalid, unary, type Authenticator, type Logger, fromProtoEnum } from '@govmesh/backbone';
@@ -36,7 +37,7 @@ export const catalogGrpcService = (deps: { commands: CatalogCommands; queries: C
       ackOut(
         await commands.execute(p, id(r.entryId), {
           kind: 'RecordAssessment',
-          assessment: fromProtoEnum('kind', pb.assessmentKindToJSON(r.kind), 'ASSESSMENT_KIND_', ['SECRECY_RISK', 'PERSONAL_INFORMATION'] as const),
+          assessment: fromProtoEnum('kind', pb.assessmentKindToJSON(r.kind), 'ASSESSMENT_KIND_', AssessmentKindValues),
           reference: r.reference,
           conclusion: r.conclusion,
         }),
@@ -49,7 +50,7 @@ export const catalogGrpcService = (deps: { commands: CatalogCommands; queries: C
     startUpdate: u('StartUpdate', async (r: pb.StartUpdateRequest, p) => {
       const changedAt = r.changedAt === '' ? undefined : new Date(r.changedAt);
       if (changedAt !== undefined && Number.isNaN(changedAt.getTime())) throw inputInvalid([{ field: 'changed_at', description: 'RFC 3339 timestamp expected' }]);
-      const trigger = fromProtoEnum('trigger', pb.updateTriggerToJSON(r.trigger), 'UPDATE_TRIGGER_', ['LAW_CHANGE', 'DUTY_CHANGE'] as const);
+      const trigger = fromProtoEnum('trigger', pb.updateTriggerToJSON(r.trigger), 'UPDATE_TRIGGER_', UpdateTriggerValues);
       return ackOut(await commands.execute(p, id(r.entryId), { kind: 'StartUpdate', trigger, description: r.description, ...(changedAt === undefined ? {} : { changedAt }) }));
     }),
     requestUpdateExtension: u('RequestUpdateExtension', async (r: pb.RequestUpdateExtensionRequest, p) => ackOut(await commands.execute(p, id(r.entryId), { kind: 'RequestUpdateExtension', reason: r.reason }))),
@@ -65,8 +66,8 @@ export const catalogGrpcService = (deps: { commands: CatalogCommands; queries: C
     searchEntries: u('SearchEntries', async (r: pb.SearchEntriesRequest) => {
       const res = await queries.search({
         provider: r.provider,
-        ...(r.shareAttribute === 0 ? {} : { shareAttribute: fromProtoEnum('share_attribute', pb.shareAttributeToJSON(r.shareAttribute), 'SHARE_ATTRIBUTE_', ['UNCONDITIONAL', 'CONDITIONAL', 'NOT_SHARED'] as const) }),
-        ...(r.grade === 0 ? {} : { grade: fromProtoEnum('grade', pb.gradeToJSON(r.grade), 'GRADE_', ['CORE', 'IMPORTANT', 'GENERAL'] as const) }),
+        ...(r.shareAttribute === 0 ? {} : { shareAttribute: fromProtoEnum('share_attribute', pb.shareAttributeToJSON(r.shareAttribute), 'SHARE_ATTRIBUTE_', ShareAttributeValues) }),
+        ...(r.grade === 0 ? {} : { grade: fromProtoEnum('grade', pb.gradeToJSON(r.grade), 'GRADE_', GradeValues) }),
         keyword: r.keyword,
         status: r.status,
         overdueOnly: r.overdueOnly,

@@ -1,3 +1,4 @@
+import { ShareMethodValues } from '@govmesh/contracts/avro';
 import type { ScopeChange, ShareRequestContent } from '@govmesh/contracts/avro';
 import { avroToJsonSchema, inputInvalid, type JsonSchema, type SchemaRegistry, fromProtoEnum, toProtoEnum } from '@govmesh/backbone';
 import type avro from 'avsc';
@@ -39,7 +40,7 @@ export const normalizeScopeChange = (c: Partial<ScopeChange>): ScopeChange => ({
 });
 
 
-export const SHARE_METHODS = ['API', 'BATCH', 'FILE'] as const;
+export const SHARE_METHODS = ShareMethodValues;
 
 export const shareMethodFromProto = (field: string, m: pb.ShareMethod) => fromProtoEnum(field, pb.shareMethodToJSON(m), 'SHARE_METHOD_', SHARE_METHODS);
 

@@ -1,3 +1,4 @@
+import { DisputeOutcomeValues, MisuseKindValues, RefusalGroundValues, ServiceChangeKindValues } from '@govmesh/contracts/avro';
 import type grpc from '@grpc/grpc-js';
 import * as pb from '@govmesh/contracts/request/v1';
 import { inputInvalid, notFound, unary, type Authenticator, type Logger, type Principal, fromProtoEnum, toProtoEnum } from '@govmesh/backbone';
@@ -5,6 +6,9 @@ import type { CommandAck, RequestCommands, ShareCommandInput } from '../commands
 import type { CatalogView } from '../projections/catalog-view.ts';
 import type { RequestQueries, ShareSummary } from '../projections/request-queries.ts';
 import { SHARE_METHODS, contentFromProto, contentToProto, scopeChangeFromProto, shareMethodFromProto } from './content-mapping.ts';
+
+// A caller states why use ended; PERIOD_EXPIRED is recorded only by the deadline watcher.
+const CALLER_USE_END_REASONS = ['PURPOSE_ACHIEVED', 'PURPOSE_IMPOSSIBLE', 'NO_LONGER_NEEDED'] as const;
 
 /** gRPC RequestService: the same operations as the REST API, mapped from proto messages. */
 const id = (shareId: string): string => {
@@ -33,7 +37,7 @@ const view = (s: ShareSummary): pb.ShareView => ({
 
 const ackOut = (a: CommandAck): pb.ShareResponse => a;
 
-const REFUSAL_GROUNDS = ['OUTSIDE_REQUESTER_DUTIES', 'EXCEEDS_CONDITIONS', 'INSUFFICIENT_LEGAL_BASIS', 'NOT_NECESSARY', 'INCOMPLETE_MATERIALS', 'OTHER'] as const;
+const REFUSAL_GROUNDS = RefusalGroundValues;
 
 const time = (field: string, s: string): Date | undefined => {
   if (s === '') return undefined;
@@ -70,7 +74,7 @@ export const requestGrpcService = (deps: { commands: RequestCommands; queries: R
     escalateDispute: c('EscalateDispute', (r: pb.EscalateDisputeRequest) => ({ kind: 'EscalateDispute', reason: r.reason })),
     resolveDispute: c('ResolveDispute', (r: pb.ResolveDisputeRequest) => ({
       kind: 'ResolveDispute',
-      outcome: fromProtoEnum('outcome', pb.disputeOutcomeToJSON(r.outcome), 'DISPUTE_OUTCOME_', ['SHARE_GRANTED', 'REFUSAL_UPHELD'] as const),
+      outcome: fromProtoEnum('outcome', pb.disputeOutcomeToJSON(r.outcome), 'DISPUTE_OUTCOME_', DisputeOutcomeValues),
       decision: r.decision,
       reference: r.reference,
     })),
@@ -79,7 +83,7 @@ export const requestGrpcService = (deps: { commands: RequestCommands; queries: R
     decideScopeChange: c('DecideScopeChange', (r: pb.DecideScopeChangeRequest) => ({ kind: 'DecideScopeChange', approve: r.approve, headApprover: r.headApprover, reason: r.reason })),
     suspendShare: c('SuspendShare', (r: pb.SuspendShareRequest) => ({
       kind: 'SuspendShare',
-      misuse: fromProtoEnum('misuse', pb.misuseKindToJSON(r.misuse), 'MISUSE_KIND_', ['BEYOND_SCOPE', 'OTHER_PURPOSE', 'THIRD_PARTY', 'OTHER'] as const),
+      misuse: fromProtoEnum('misuse', pb.misuseKindToJSON(r.misuse), 'MISUSE_KIND_', MisuseKindValues),
       findings: r.findings,
       rectificationWorkingDays: r.rectificationWorkingDays,
     })),
@@ -88,7 +92,7 @@ export const requestGrpcService = (deps: { commands: RequestCommands; queries: R
     terminateShare: c('TerminateShare', (r: pb.TerminateShareRequest) => ({ kind: 'TerminateShare', reason: r.reason })),
     proposeServiceChange: c('ProposeServiceChange', (r: pb.ProposeServiceChangeRequest) => ({
       kind: 'ProposeServiceChange',
-      change: fromProtoEnum('kind', pb.serviceChangeKindToJSON(r.kind), 'SERVICE_CHANGE_KIND_', ['TERMINATE', 'CHANGE'] as const),
+      change: fromProtoEnum('kind', pb.serviceChangeKindToJSON(r.kind), 'SERVICE_CHANGE_KIND_', ServiceChangeKindValues),
       reason: r.reason,
       description: r.description,
     })),
@@ -97,7 +101,7 @@ export const requestGrpcService = (deps: { commands: RequestCommands; queries: R
     recordUsage: c('RecordUsage', (r: pb.RecordUsageRequest) => ({ kind: 'RecordUsage', process: r.process, outcomes: r.outcomes, storage: r.storage })),
     endUse: c('EndUse', (r: pb.EndUseRequest) => ({
       kind: 'EndUse',
-      reason: fromProtoEnum('reason', pb.useEndReasonToJSON(r.reason), 'USE_END_REASON_', ['PURPOSE_ACHIEVED', 'PURPOSE_IMPOSSIBLE', 'NO_LONGER_NEEDED'] as const),
+      reason: fromProtoEnum('reason', pb.useEndReasonToJSON(r.reason), 'USE_END_REASON_', CALLER_USE_END_REASONS),
       note: r.note,
     })),
     confirmDisposal: c('ConfirmDisposal', (r: pb.ConfirmDisposalRequest) => {

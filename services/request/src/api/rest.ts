@@ -19,6 +19,7 @@ const ack = {
 } as const;
 const idParam = { type: 'object', required: ['shareId'], properties: { shareId: { type: 'string', minLength: 1, maxLength: 200 } } } as const;
 const nonEmpty = { type: 'string', minLength: 1 } as const;
+// A caller states why use ended; PERIOD_EXPIRED is recorded only by the deadline watcher.
 const USE_END_REASONS = ['PURPOSE_ACHIEVED', 'PURPOSE_IMPOSSIBLE', 'NO_LONGER_NEEDED'] as const;
 
 type Body = Record<string, unknown>;
