@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { benchCommandToProjection, benchOutboxRelay } from './catalog.ts';
 import { printFigures } from './figures.ts';
 import { benchRequest } from './request.ts';
-import { benchAudit } from '../services/audit/src/bench.ts';
+import { benchAudit } from './audit.ts';
 
 const scale = Number(process.env['BENCH_SCALE'] ?? '1');
 const pgVersion = (() => {

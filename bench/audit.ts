@@ -5,10 +5,10 @@ import { performance } from 'node:perf_hooks';
 import type kafkajs from 'kafkajs';
 import { SchemaRegistry, headersToStrings } from '@govmesh/backbone';
 import { testPlatform, waitFor, restAs } from '@govmesh/backbone/testing';
-import { exportMain } from './cli/export.ts';
-import { verifyExport } from './cli/verify.ts';
-import { REPO_ROOT } from './config.ts';
-import { catalogEventRecord, startTestAudit, testProducer } from './testing.ts';
+import { exportMain } from '../services/audit/src/cli/export.ts';
+import { verifyExport } from '../services/audit/src/cli/verify.ts';
+import { REPO_ROOT } from '../services/audit/src/config.ts';
+import { catalogEventRecord, startTestAudit, testProducer } from '../services/audit/src/testing.ts';
 
 /**
  * Measures the audit ledger on the real stack (Kafka, PostgreSQL, this machine) and returns the
