@@ -52,6 +52,13 @@ export type CatalogCommand =
   | { kind: 'DecideUpdateExtension'; by: Actor; grant: boolean; reason: string }
   | { kind: 'FlagOverdue' };
 
+/** CAT-08: an update is due within 10 working days of the change in law or duties. */
+export const UPDATE_WORKING_DAYS = 10;
+/** CAT-08: one extension of 5 working days beyond the original update deadline. */
+export const UPDATE_EXTENSION_WORKING_DAYS = 5;
+/** CAT-08: the competent department reviews an update within 2 working days of receiving it. */
+export const UPDATE_REVIEW_WORKING_DAYS = 2;
+
 /** What callers see: the update cycle shows as UPDATING / UPDATE_SUBMITTED. */
 export const displayStatus = (s: CatalogEntryState): string => {
   if (s.update !== null && s.status !== 'PUBLISHED') return s.status === 'SUBMITTED' ? 'UPDATE_SUBMITTED' : 'UPDATING';
@@ -144,7 +151,7 @@ export const decide = (cmd: CatalogCommand, s: CatalogEntryState, ctx: CommandCo
       requireStatus(s, ['DEPT_APPROVED'], 'CAT-07', 'submitting');
       const isUpdate = s.update !== null;
       // CAT-08: the competent department reviews an update within 2 working days of receiving it.
-      const reviewDueAt = isUpdate ? deps.calendar.addWorkingDays(ctx.at, 2).toISOString() : null;
+      const reviewDueAt = isUpdate ? deps.calendar.addWorkingDays(ctx.at, UPDATE_REVIEW_WORKING_DAYS).toISOString() : null;
       return [{ type: 'CatalogEntrySubmitted', data: { entryId: s.entryId, submittedBy: cmd.by.departmentId, isUpdate, reviewDueAt } }];
     }
     case 'PublishEntry': {
@@ -167,7 +174,7 @@ export const decide = (cmd: CatalogCommand, s: CatalogEntryState, ctx: CommandCo
       if (changedAt.getTime() > ctx.at.getTime()) throw inputInvalid([{ field: 'changedAt', description: 'the change cannot be in the future' }]);
       text('description', cmd.description);
       // CAT-08: the update is due within 10 working days of the change in law or duties.
-      const dueAt = deps.calendar.addWorkingDays(changedAt, 10).toISOString();
+      const dueAt = deps.calendar.addWorkingDays(changedAt, UPDATE_WORKING_DAYS).toISOString();
       return [{ type: 'CatalogEntryUpdateStarted', data: { entryId: s.entryId, trigger: cmd.trigger, changedAt: changedAt.toISOString(), description: cmd.description, startedBy: cmd.by.departmentId, dueAt } }];
     }
     case 'RequestUpdateExtension': {
@@ -186,7 +193,7 @@ export const decide = (cmd: CatalogCommand, s: CatalogEntryState, ctx: CommandCo
         return [{ type: 'CatalogUpdateExtensionRefused', data: { entryId: s.entryId, refusedBy: cmd.by.departmentId, reason: cmd.reason } }];
       }
       // CAT-08: one extension of 5 working days beyond the original deadline.
-      const dueAt = deps.calendar.addWorkingDays(new Date(s.update.dueAt), 5).toISOString();
+      const dueAt = deps.calendar.addWorkingDays(new Date(s.update.dueAt), UPDATE_EXTENSION_WORKING_DAYS).toISOString();
       return [{ type: 'CatalogUpdateExtensionGranted', data: { entryId: s.entryId, grantedBy: cmd.by.departmentId, dueAt } }];
     }
     case 'FlagOverdue': {

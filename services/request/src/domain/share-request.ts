@@ -2,8 +2,14 @@ import type {
   DisputeOutcome, DisputeStage, MisuseKind, MissingMaterial, RefusalReason, RequestEvent, ScopeChange, ServiceChangeKind, ShareAttribute, ShareMethod,
   ShareRequestContent, SuppliedMaterial, TerminationCause, UseEndReason,
 } from '@govmesh/contracts/avro';
-import { GovError, assertNever, forbidden, inputInvalid, notFound, ruleViolated, type CommandContext, type Decider, type DecisionDeps, type Role } from '@govmesh/backbone';
-import { assertPeriodUntil, endOfDay, itemViolations, resolveRequest, type CatalogSnapshot } from './content.ts';
+import { assertNever, type CommandContext, type Decider, type DecisionDeps, type Role } from '@govmesh/backbone';
+import { endOfDay, type CatalogSnapshot } from './content.ts';
+import { termsOf } from './share-request-rules.ts';
+import { draftRequest, reviseRequest, approveInternally, submitRequest, withdrawRequest } from './share-request-drafting.ts';
+import { notifyMissingMaterials, resubmitRequest, requestReplyExtension, decideReplyExtension, replyToRequest } from './share-request-reply.ts';
+import { openDispute, escalateDispute, resolveDispute } from './share-request-dispute.ts';
+import { startDelivery, requestScopeChange, decideScopeChange, suspendShare, reportRectification, resumeShare, terminateShare, proposeServiceChange, recordServiceChangeNegotiation, recordServiceChangeFiling, recordUsage, endUse, confirmDisposal } from './share-request-use.ts';
+import { checkDeadlines } from './share-request-deadlines.ts';
 
 /**
  * ShareRequest: one department's request for another's data and, once granted, the share itself
@@ -107,13 +113,7 @@ export type ShareCommand =
   | { kind: 'ConfirmDisposal'; by: Actor; method: string; reference: string; disposedAt?: Date }
   | { kind: 'CheckDeadlines' };
 
-/** APR-02: reply within 1 working day (unconditional) or 10 (conditional). */
-export const REPLY_WORKING_DAYS: Record<'UNCONDITIONAL' | 'CONDITIONAL', number> = { UNCONDITIONAL: 1, CONDITIONAL: 10 };
-/** APR-03: one extension of at most 10 working days. */
-export const MAX_EXTENSION_WORKING_DAYS = 10;
-/** DLV-01: delivery within 20 working days of the agreeing reply. */
-export const DELIVERY_WORKING_DAYS = 20;
-export const MAX_RECTIFICATION_WORKING_DAYS = 60;
+export { DELIVERY_WORKING_DAYS, MAX_EXTENSION_WORKING_DAYS, MAX_RECTIFICATION_WORKING_DAYS, REPLY_WORKING_DAYS } from './share-request-rules.ts';
 
 export const initialState = (): ShareRequestState => ({
   shareId: '',
@@ -143,402 +143,36 @@ export const initialState = (): ShareRequestState => ({
   usageRecords: 0,
 });
 
-const blank = (s: string): boolean => s.trim() === '';
-
-const text = (field: string, value: string, rule: string, description = 'required'): void => {
-  if (blank(value)) throw inputInvalid([{ field, description }], rule);
-};
-
-const exists = (s: ShareRequestState, ctx: CommandContext): void => {
-  if (s.status === 'NONE') throw notFound('share request', ctx.aggregateId ?? '');
-};
-
-const requireRequester = (s: ShareRequestState, by: Actor, ctx: CommandContext, rule: string): void => {
-  exists(s, ctx);
-  if (by.departmentId !== s.requester) throw forbidden(`only the requesting department ${s.requester} may do this on ${s.shareId}`, rule);
-};
-
-const requireProvider = (s: ShareRequestState, by: Actor, ctx: CommandContext, rule: string): void => {
-  exists(s, ctx);
-  if (by.departmentId !== s.provider) throw forbidden(`only the providing department ${s.provider} may do this on ${s.shareId}`, rule);
-};
-
-const isCompetent = (s: ShareRequestState, by: Actor): boolean => by.roles.includes('competent') && by.platform === s.platform;
-
-const requireCompetent = (s: ShareRequestState, by: Actor, ctx: CommandContext, rule: string): void => {
-  exists(s, ctx);
-  if (!isCompetent(s, by)) throw forbidden(`only the competent department of platform ${s.platform} may do this`, rule);
-};
-
-const requireStatus = (s: ShareRequestState, allowed: ShareStatus[], rule: string | null, what: string): void => {
-  if (allowed.includes(s.status)) return;
-  const message = `${what} is not possible while the request is ${s.status}`;
-  throw rule === null ? new GovError('GOV_ERR_RULE_VIOLATED', message) : ruleViolated(rule, message);
-};
-
-const nextStage = (stage: DisputeStage, crossLevel: boolean): DisputeStage | null => {
-  switch (stage) {
-    case 'NEGOTIATION': return 'COORDINATION';
-    case 'COORDINATION': return crossLevel ? 'SUPERIOR_COORDINATION' : 'GOVERNMENT_DECISION';
-    case 'SUPERIOR_COORDINATION': return 'GOVERNMENT_DECISION';
-    case 'GOVERNMENT_DECISION': return null;
-    default: return assertNever(stage, 'dispute stage');
-  }
-};
-
-/** The submission (or resubmission) starts the reply clock; unconditional data may be granted at once. */
-const submitted = (s: ShareRequestState, ctx: CommandContext, deps: DecisionDeps, autoGrant: boolean, supplied: SuppliedMaterial[] | null): RequestEvent[] => {
-  const content = s.content!;
-  const unconditional = s.shareAttribute === 'UNCONDITIONAL';
-  const replyWorkingDays = unconditional ? REPLY_WORKING_DAYS.UNCONDITIONAL : REPLY_WORKING_DAYS.CONDITIONAL;
-  const receivedAt = ctx.at.toISOString();
-  const replyDueAt = deps.calendar.addWorkingDays(ctx.at, replyWorkingDays).toISOString();
-  const events: RequestEvent[] = [
-    supplied === null
-      ? { type: 'ShareRequestSubmitted', data: { shareId: s.shareId, submittedBy: s.requester, provider: s.provider, receivedAt, replyWorkingDays, replyDueAt } }
-      : { type: 'ShareRequestResubmitted', data: { shareId: s.shareId, resubmittedBy: s.requester, supplied, receivedAt, replyWorkingDays, replyDueAt } },
-  ];
-  // APR-02, APR-07: where the platform is so configured (UNCONDITIONAL_AUTO_GRANT), a complete request
-  // for unconditional data within the entry's scope (its items and share methods, checked when
-  // drafted) is granted by the platform at once; otherwise the provider replies within 1 working day.
-  if (unconditional && autoGrant) {
-    events.push({
-      type: 'ShareRequestApproved',
-      data: {
-        shareId: s.shareId, approvedBy: `platform:${s.platform}`, headApprover: null, automatic: true, dataItems: [...content.dataItems], conditions: '', disposalRequirement: '',
-        deliveryDueAt: deps.calendar.addWorkingDays(ctx.at, DELIVERY_WORKING_DAYS).toISOString(),
-      },
-    });
-  }
-  return events;
-};
-
-const termsOf = (c: ShareRequestContent): UseTerms => ({ dataItems: [...c.dataItems], useScenario: c.useScenario, useScope: c.useScope, periodUntil: c.periodUntil, thirdParties: [] });
-
-const sameTerms = (a: UseTerms, b: UseTerms): boolean =>
-  a.useScenario === b.useScenario && a.useScope === b.useScope && a.periodUntil === b.periodUntil
-  && [...a.dataItems].sort().join('\n') === [...b.dataItems].sort().join('\n') && [...a.thirdParties].sort().join('\n') === [...b.thirdParties].sort().join('\n');
-
+/** Each command is decided by its phase's function: share-request-{drafting,reply,dispute,use,deadlines}.ts. */
 export const decide = (cmd: ShareCommand, s: ShareRequestState, ctx: CommandContext, deps: DecisionDeps): RequestEvent[] => {
-  const at = ctx.at.toISOString();
   switch (cmd.kind) {
-    case 'DraftRequest': {
-      // REQ-02: a department requests for its own duties, as a requester.
-      if (!cmd.by.roles.includes('requester')) throw forbidden(`department ${cmd.by.departmentId} lacks the requester role`, 'REQ-02');
-      const r = resolveRequest(cmd.content, cmd.entry, cmd.by.departmentId, ctx.at);
-      if (s.status !== 'NONE') {
-        // A retried draft with the same id and content is a no-op, not an error.
-        if (s.requester === cmd.by.departmentId && JSON.stringify(s.content) === JSON.stringify(r.content)) return [];
-        throw new GovError('GOV_ERR_RULE_VIOLATED', `share request ${cmd.shareId} already exists`);
-      }
-      return [{ type: 'ShareRequestDrafted', data: { shareId: cmd.shareId, platform: cmd.by.platform, requester: cmd.by.departmentId, entryName: r.entry.name, shareAttribute: r.version.shareAttribute, content: r.content } }];
-    }
-    case 'ReviseRequest': {
-      requireRequester(s, cmd.by, ctx, 'REQ-02');
-      requireStatus(s, ['DRAFT', 'INTERNAL_APPROVED'], 'REQ-02', 'revising');
-      const r = resolveRequest(cmd.content, cmd.entry, cmd.by.departmentId, ctx.at);
-      return [{ type: 'ShareRequestRevised', data: { shareId: s.shareId, revisedBy: cmd.by.departmentId, entryName: r.entry.name, shareAttribute: r.version.shareAttribute, content: r.content } }];
-    }
-    case 'ApproveInternally': {
-      requireRequester(s, cmd.by, ctx, 'REQ-02');
-      requireStatus(s, ['DRAFT'], 'REQ-02', "the office head's consent");
-      text('approver', cmd.approver, 'REQ-02', "name of the head of the requester's sharing office who consents");
-      return [{ type: 'ShareRequestInternallyApproved', data: { shareId: s.shareId, approver: cmd.approver.trim(), recordedBy: cmd.by.departmentId } }];
-    }
-    case 'SubmitRequest': {
-      requireRequester(s, cmd.by, ctx, 'REQ-02');
-      // REQ-02: the head of the requester's own sharing office consents before the request leaves.
-      if (s.status === 'DRAFT') throw ruleViolated('REQ-02', `the head of ${s.requester}'s sharing office must consent before the request is submitted`);
-      requireStatus(s, ['INTERNAL_APPROVED'], 'REQ-02', 'submitting');
-      assertPeriodUntil(s.content!.periodUntil, ctx.at, 'content.periodUntil', 'REQ-03');
-      return submitted(s, ctx, deps, cmd.autoGrantUnconditional, null);
-    }
-    case 'NotifyMissingMaterials': {
-      requireProvider(s, cmd.by, ctx, 'REQ-05');
-      // REQ-05: everything missing goes in one notice; a second notice is refused.
-      if (s.missingMaterials !== null) throw ruleViolated('REQ-05', `everything missing is listed in one notice, and ${s.shareId} already had its notice (${s.missingMaterials.map((m) => m.name).join(', ')})`);
-      requireStatus(s, ['SUBMITTED'], 'REQ-05', 'a missing-materials notice');
-      if (cmd.items.length === 0) throw inputInvalid([{ field: 'items', description: 'the notice lists every missing material: at least one' }], 'REQ-05');
-      const v = cmd.items.flatMap((m, i) => [
-        ...(blank(m.name) ? [{ field: `items[${i}].name`, description: 'required' }] : []),
-        ...(cmd.items.findIndex((o) => o.name.trim() === m.name.trim()) !== i ? [{ field: `items[${i}].name`, description: `${m.name} appears twice` }] : []),
-      ]);
-      if (v.length > 0) throw inputInvalid(v, 'REQ-05');
-      return [{ type: 'MissingMaterialsNotified', data: { shareId: s.shareId, notifiedBy: cmd.by.departmentId, items: cmd.items.map((m) => ({ name: m.name.trim(), description: m.description.trim() })) } }];
-    }
-    case 'ResubmitRequest': {
-      requireRequester(s, cmd.by, ctx, 'REQ-05');
-      requireStatus(s, ['MATERIALS_REQUESTED'], 'REQ-05', 'resubmitting');
-      const v = cmd.supplied.flatMap((m, i) => [
-        ...(blank(m.name) ? [{ field: `supplied[${i}].name`, description: 'required' }] : []),
-        ...(blank(m.reference) ? [{ field: `supplied[${i}].reference`, description: 'required: the document or attachment supplied' }] : []),
-      ]);
-      const names = new Set(cmd.supplied.map((m) => m.name.trim()));
-      const unanswered = (s.missingMaterials ?? []).filter((m) => !names.has(m.name));
-      if (unanswered.length > 0) v.push({ field: 'supplied', description: `the notice also asked for: ${unanswered.map((m) => m.name).join(', ')}` });
-      if (v.length > 0) throw inputInvalid(v, 'REQ-05');
-      assertPeriodUntil(s.content!.periodUntil, ctx.at, 'content.periodUntil', 'REQ-03');
-      return submitted(s, ctx, deps, cmd.autoGrantUnconditional, cmd.supplied.map((m) => ({ name: m.name.trim(), reference: m.reference.trim() })));
-    }
-    case 'RequestReplyExtension': {
-      requireProvider(s, cmd.by, ctx, 'APR-03');
-      requireStatus(s, ['SUBMITTED'], 'APR-03', 'asking for an extension');
-      if (s.extension !== 'NONE') throw ruleViolated('APR-03', 'the reply deadline is extended at most once');
-      if (!Number.isInteger(cmd.workingDays) || cmd.workingDays < 1 || cmd.workingDays > MAX_EXTENSION_WORKING_DAYS) {
-        throw inputInvalid([{ field: 'workingDays', description: `an extension is 1 to ${MAX_EXTENSION_WORKING_DAYS} working days` }], 'APR-03');
-      }
-      if (ctx.at.getTime() > Date.parse(s.reply!.dueAt)) throw ruleViolated('APR-03', `an extension is asked for before the reply deadline (${s.reply!.dueAt}) passes`);
-      text('reason', cmd.reason, 'APR-03');
-      return [{ type: 'ReplyExtensionRequested', data: { shareId: s.shareId, requestedBy: cmd.by.departmentId, workingDays: cmd.workingDays, reason: cmd.reason.trim() } }];
-    }
-    case 'DecideReplyExtension': {
-      // APR-03: the same-level competent department approves the extension.
-      requireCompetent(s, cmd.by, ctx, 'APR-03');
-      if (s.extension !== 'REQUESTED') throw ruleViolated('APR-03', 'no extension request is pending');
-      requireStatus(s, ['SUBMITTED'], 'APR-03', 'deciding an extension');
-      if (!cmd.grant) {
-        text('reason', cmd.reason, 'APR-03');
-        return [{ type: 'ReplyExtensionRefused', data: { shareId: s.shareId, refusedBy: cmd.by.departmentId, reason: cmd.reason.trim() } }];
-      }
-      const previousDueAt = s.reply!.dueAt;
-      const replyDueAt = deps.calendar.addWorkingDays(new Date(previousDueAt), s.extensionDays).toISOString();
-      // The event is the requester's notice of the new deadline (APR-03).
-      return [{ type: 'ReplyDeadlineExtended', data: { shareId: s.shareId, grantedBy: cmd.by.departmentId, workingDays: s.extensionDays, previousDueAt, replyDueAt, notifiedRequester: s.requester } }];
-    }
-    case 'ReplyToRequest': {
-      requireProvider(s, cmd.by, ctx, 'APR-01');
-      if (s.status === 'MATERIALS_REQUESTED') throw ruleViolated('REQ-05', 'the provider waits for the materials its notice listed and replies after the resubmission');
-      requireStatus(s, ['SUBMITTED'], 'APR-01', 'replying');
-      // APR-01: the reply needs the consent of the head of the provider's sharing office.
-      text('headApprover', cmd.headApprover, 'APR-01', "name of the head of the provider's sharing office who consents to the reply");
-      if (cmd.decision === 'APPROVE') {
-        return [{
-          type: 'ShareRequestApproved',
-          data: {
-            shareId: s.shareId, approvedBy: cmd.by.departmentId, headApprover: cmd.headApprover.trim(), automatic: false, dataItems: [...s.content!.dataItems],
-            conditions: cmd.conditions.trim(), disposalRequirement: cmd.disposalRequirement.trim(),
-            // DLV-01: delivery within 20 working days of the agreeing reply.
-            deliveryDueAt: deps.calendar.addWorkingDays(ctx.at, DELIVERY_WORKING_DAYS).toISOString(),
-          },
-        }];
-      }
-      // APR-04: a refusal states its reasons.
-      if (cmd.reasons.length === 0) throw inputInvalid([{ field: 'reasons', description: 'a refusal states its reasons' }], 'APR-04');
-      const v = cmd.reasons.flatMap((r, i) => (blank(r.detail) ? [{ field: `reasons[${i}].detail`, description: 'each reason is explained' }] : []));
-      if (v.length > 0) throw inputInvalid(v, 'APR-04');
-      // REQ-05: incomplete materials are never, on their own, a ground for refusal.
-      if (cmd.reasons.every((r) => r.ground === 'INCOMPLETE_MATERIALS')) {
-        throw ruleViolated(
-          'REQ-05',
-          s.missingMaterials === null
-            ? `incomplete materials are not a ground for refusal: send one notice listing everything missing (POST /v1/requests/${s.shareId}/missing-materials)`
-            : `incomplete materials are not a ground for refusal: the notice already listed what was missing and the requester supplied it; refuse on substance or approve`,
-        );
-      }
-      return [{ type: 'ShareRequestRefused', data: { shareId: s.shareId, refusedBy: cmd.by.departmentId, headApprover: cmd.headApprover.trim(), reasons: cmd.reasons.map((r) => ({ ground: r.ground, detail: r.detail.trim() })) } }];
-    }
-    case 'WithdrawRequest': {
-      requireRequester(s, cmd.by, ctx, 'REQ-02');
-      requireStatus(s, ['DRAFT', 'INTERNAL_APPROVED', 'SUBMITTED', 'MATERIALS_REQUESTED'], null, 'withdrawing (a request is withdrawn before the reply)');
-      return [{ type: 'ShareRequestWithdrawn', data: { shareId: s.shareId, withdrawnBy: cmd.by.departmentId, previousStatus: s.status, reason: cmd.reason.trim() } }];
-    }
-    case 'OpenDispute': {
-      requireRequester(s, cmd.by, ctx, 'DSP-01');
-      if (s.dispute !== null) throw ruleViolated('DSP-01', `the refusal was already disputed (ended at ${s.dispute.stage})`);
-      requireStatus(s, ['REFUSED'], 'DSP-01', 'opening a dispute');
-      text('grounds', cmd.grounds, 'DSP-01');
-      return [{ type: 'DisputeOpened', data: { shareId: s.shareId, openedBy: cmd.by.departmentId, grounds: cmd.grounds.trim(), crossLevel: cmd.crossLevel } }];
-    }
-    case 'EscalateDispute': {
-      exists(s, ctx);
-      requireStatus(s, ['IN_DISPUTE'], 'DSP-01', 'escalating a dispute');
-      const d = s.dispute!;
-      const party = cmd.by.departmentId === s.requester || cmd.by.departmentId === s.provider;
-      // DSP-01: the parties apply for coordination; later steps may also be moved by the competent department.
-      if (!party && !(d.stage !== 'NEGOTIATION' && isCompetent(s, cmd.by))) throw forbidden(`only the parties${d.stage === 'NEGOTIATION' ? '' : ' or the competent department'} escalate a dispute in ${d.stage}`, 'DSP-01');
-      const to = nextStage(d.stage, d.crossLevel);
-      if (to === null) throw ruleViolated('DSP-01', "the people's government's decision is the last step of the ladder");
-      text('reason', cmd.reason, 'DSP-01');
-      return [{ type: 'DisputeEscalated', data: { shareId: s.shareId, escalatedBy: cmd.by.departmentId, fromStage: d.stage, toStage: to, reason: cmd.reason.trim() } }];
-    }
-    case 'ResolveDispute': {
-      exists(s, ctx);
-      requireStatus(s, ['IN_DISPUTE'], 'DSP-01', 'resolving a dispute');
-      const stage = s.dispute!.stage;
-      if (stage === 'NEGOTIATION') {
-        // DSP-01: negotiation ends by agreement: the provider agrees to share or the requester accepts the refusal.
-        const ok = cmd.outcome === 'SHARE_GRANTED' ? cmd.by.departmentId === s.provider : cmd.by.departmentId === s.requester;
-        if (!ok) throw forbidden('in negotiation the provider may agree to share and the requester may accept the refusal; otherwise escalate to the competent department', 'DSP-01');
-      } else if (!isCompetent(s, cmd.by)) {
-        throw forbidden(`in ${stage} the competent department records the ${stage === 'GOVERNMENT_DECISION' ? "people's government's decision" : 'coordination result'}`, 'DSP-01');
-      }
-      text('decision', cmd.decision, 'DSP-01');
-      if (stage === 'GOVERNMENT_DECISION') text('reference', cmd.reference, 'DSP-01', "the government decision's document number");
-      const granted = cmd.outcome === 'SHARE_GRANTED';
-      return [{
-        type: 'DisputeResolved',
-        data: {
-          shareId: s.shareId, stage, resolvedBy: cmd.by.departmentId, outcome: cmd.outcome, decision: cmd.decision.trim(), reference: cmd.reference.trim(),
-          deliveryDueAt: granted ? deps.calendar.addWorkingDays(ctx.at, DELIVERY_WORKING_DAYS).toISOString() : null,
-        },
-      }];
-    }
-    case 'StartDelivery': {
-      exists(s, ctx);
-      const operator = cmd.by.roles.includes('operator') && cmd.by.platform === s.platform;
-      if (cmd.by.departmentId !== s.provider && !operator) throw forbidden(`only the provider ${s.provider} or a platform operator reports the start of delivery`, 'DLV-01');
-      requireStatus(s, ['APPROVED'], 'DLV-01', 'starting delivery');
-      const method = cmd.shareMethod ?? s.content!.shareMethod;
-      if (method !== s.content!.shareMethod) throw inputInvalid([{ field: 'shareMethod', description: `the approved share method is ${s.content!.shareMethod}` }], 'DLV-02');
-      const due = s.approval!.deliveryDueAt;
-      return [{ type: 'ShareActivated', data: { shareId: s.shareId, startedBy: cmd.by.departmentId, shareMethod: method, deliveryDueAt: due, late: ctx.at.getTime() > Date.parse(due) } }];
-    }
-    case 'RequestScopeChange': {
-      requireRequester(s, cmd.by, ctx, 'USE-01');
-      requireStatus(s, ['ACTIVE'], 'USE-01', 'a scope change');
-      if (s.pendingScopeChange !== null) throw ruleViolated('USE-01', 'a scope change is already waiting for the provider');
-      const c = cmd.change;
-      const version = cmd.entry?.version ?? null;
-      const v = version === null
-        ? [{ field: 'change.dataItems', description: `entry ${s.content!.entryId} version ${s.content!.entryVersion} is not in the catalog view` }]
-        : itemViolations(c.dataItems, version, s.content!.entryId, 'change.dataItems').map((x) => x.violation);
-      if (blank(c.useScenario)) v.push({ field: 'change.useScenario', description: 'required' });
-      if (blank(c.useScope)) v.push({ field: 'change.useScope', description: 'required' });
-      c.thirdParties.forEach((t, i) => blank(t) && v.push({ field: `change.thirdParties[${i}]`, description: 'name the third party' }));
-      if (v.length > 0) throw inputInvalid(v, 'USE-01');
-      assertPeriodUntil(c.periodUntil, ctx.at, 'change.periodUntil', 'USE-01');
-      const change: ScopeChange = { dataItems: [...c.dataItems], useScenario: c.useScenario.trim(), useScope: c.useScope.trim(), periodUntil: c.periodUntil, thirdParties: c.thirdParties.map((t) => t.trim()) };
-      if (s.terms !== null && sameTerms(change, s.terms)) throw inputInvalid([{ field: 'change', description: 'nothing would change' }], 'USE-01');
-      text('reason', cmd.reason, 'USE-01');
-      return [{ type: 'ScopeChangeRequested', data: { shareId: s.shareId, requestedBy: cmd.by.departmentId, change, reason: cmd.reason.trim() } }];
-    }
-    case 'DecideScopeChange': {
-      // USE-01: only the provider consents to a wider scope, another purpose or a third party.
-      requireProvider(s, cmd.by, ctx, 'USE-01');
-      requireStatus(s, ['ACTIVE'], 'USE-01', 'deciding a scope change');
-      if (s.pendingScopeChange === null) throw ruleViolated('USE-01', 'no scope change is pending');
-      if (!cmd.approve) {
-        text('reason', cmd.reason, 'USE-01');
-        return [{ type: 'ScopeChangeRefused', data: { shareId: s.shareId, refusedBy: cmd.by.departmentId, reason: cmd.reason.trim() } }];
-      }
-      text('headApprover', cmd.headApprover, 'USE-01', "name of the head of the provider's sharing office who consents");
-      return [{ type: 'ScopeChangeApproved', data: { shareId: s.shareId, approvedBy: cmd.by.departmentId, headApprover: cmd.headApprover.trim(), change: s.pendingScopeChange.change } }];
-    }
-    case 'SuspendShare': {
-      exists(s, ctx);
-      // SUS-01: the competent department or the provider suspends on misuse.
-      if (!isCompetent(s, cmd.by) && cmd.by.departmentId !== s.provider) throw forbidden('only the competent department or the provider suspends a share', 'SUS-01');
-      requireStatus(s, ['ACTIVE'], 'SUS-01', 'suspending');
-      text('findings', cmd.findings, 'SUS-01', 'what misuse was found');
-      const days = cmd.rectificationWorkingDays;
-      if (!Number.isInteger(days) || days < 1 || days > MAX_RECTIFICATION_WORKING_DAYS) {
-        throw inputInvalid([{ field: 'rectificationWorkingDays', description: `a rectification deadline of 1 to ${MAX_RECTIFICATION_WORKING_DAYS} working days is required` }], 'SUS-01');
-      }
-      return [{
-        type: 'ShareSuspended',
-        data: { shareId: s.shareId, suspendedBy: cmd.by.departmentId, misuse: cmd.misuse, findings: cmd.findings.trim(), rectificationWorkingDays: days, rectificationDueAt: deps.calendar.addWorkingDays(ctx.at, days).toISOString() },
-      }];
-    }
-    case 'ReportRectification': {
-      requireRequester(s, cmd.by, ctx, 'SUS-01');
-      requireStatus(s, ['SUSPENDED'], 'SUS-01', 'reporting a rectification');
-      text('description', cmd.description, 'SUS-01');
-      return [{ type: 'RectificationReported', data: { shareId: s.shareId, reportedBy: cmd.by.departmentId, description: cmd.description.trim() } }];
-    }
-    case 'ResumeShare': {
-      exists(s, ctx);
-      if (!isCompetent(s, cmd.by) && cmd.by.departmentId !== s.provider) throw forbidden('only the competent department or the provider resumes a share', 'SUS-01');
-      requireStatus(s, ['SUSPENDED'], 'SUS-01', 'resuming');
-      if (!s.suspension!.rectificationReported) throw ruleViolated('SUS-01', 'sharing resumes only after the requester has reported its rectification');
-      return [{ type: 'ShareResumed', data: { shareId: s.shareId, resumedBy: cmd.by.departmentId, note: cmd.note.trim() } }];
-    }
-    case 'TerminateShare': {
-      exists(s, ctx);
-      if (!isCompetent(s, cmd.by) && cmd.by.departmentId !== s.provider) throw forbidden('only the competent department or the provider terminates a share', 'SUS-01');
-      if (s.status === 'ACTIVE') {
-        if (cmd.by.departmentId === s.provider) {
-          throw ruleViolated('SUS-02', `a provider ends a service only with a reason, after negotiating with the requester and filing with the competent department (POST /v1/requests/${s.shareId}/service-changes)`);
-        }
-        throw ruleViolated('SUS-01', 'a share is suspended with a rectification deadline before it can be terminated');
-      }
-      requireStatus(s, ['SUSPENDED'], 'SUS-01', 'terminating');
-      text('reason', cmd.reason, 'SUS-01');
-      const sus = s.suspension!;
-      let cause: TerminationCause;
-      if (sus.rectificationReported) cause = 'RECTIFICATION_INADEQUATE';
-      else if (ctx.at.getTime() > Date.parse(sus.rectificationDueAt)) cause = 'RECTIFICATION_REFUSED';
-      else throw ruleViolated('SUS-01', `the requester has until ${sus.rectificationDueAt} to rectify`);
-      return [{ type: 'ShareTerminated', data: { shareId: s.shareId, terminatedBy: cmd.by.departmentId, cause, reason: cmd.reason.trim() } }];
-    }
-    case 'ProposeServiceChange': {
-      requireProvider(s, cmd.by, ctx, 'SUS-02');
-      requireStatus(s, ['ACTIVE'], 'SUS-02', 'changing or ending the service');
-      if (s.serviceChange !== null) throw ruleViolated('SUS-02', 'a service change is already in progress');
-      // SUS-02: no termination or change without good reason.
-      text('reason', cmd.reason, 'SUS-02', 'the good reason for ending or changing the service');
-      if (cmd.change === 'CHANGE') text('description', cmd.description, 'SUS-02', 'what changes in the service');
-      return [{ type: 'ServiceChangeProposed', data: { shareId: s.shareId, proposedBy: cmd.by.departmentId, kind: cmd.change, reason: cmd.reason.trim(), description: cmd.description.trim() } }];
-    }
-    case 'RecordServiceChangeNegotiation': {
-      exists(s, ctx);
-      if (cmd.by.departmentId !== s.requester && cmd.by.departmentId !== s.provider) throw forbidden('only the provider and the requester record their negotiation', 'SUS-02');
-      requireStatus(s, ['ACTIVE'], 'SUS-02', 'negotiating a service change');
-      if (s.serviceChange === null) throw ruleViolated('SUS-02', 'no service change is proposed');
-      text('notes', cmd.notes, 'SUS-02');
-      return [{ type: 'ServiceChangeNegotiated', data: { shareId: s.shareId, recordedBy: cmd.by.departmentId, requesterAgrees: cmd.requesterAgrees, notes: cmd.notes.trim() } }];
-    }
-    case 'RecordServiceChangeFiling': {
-      // REC-05: the filing (备案) is received by the same-level competent department and kept on record.
-      requireCompetent(s, cmd.by, ctx, 'REC-05');
-      requireStatus(s, ['ACTIVE'], 'SUS-02', 'filing a service change');
-      const sc = s.serviceChange;
-      if (sc === null) throw ruleViolated('SUS-02', 'no service change is proposed');
-      if (!sc.negotiated) throw ruleViolated('SUS-02', 'the provider negotiates with the requester before the change is filed');
-      text('reference', cmd.reference, 'REC-05', 'the filing reference');
-      const events: RequestEvent[] = [{ type: 'ServiceChangeFiled', data: { shareId: s.shareId, filedBy: s.provider, receivedBy: cmd.by.departmentId, kind: sc.kind, reference: cmd.reference.trim(), reason: sc.reason, description: sc.description } }];
-      if (sc.kind === 'TERMINATE') events.push({ type: 'ShareTerminated', data: { shareId: s.shareId, terminatedBy: s.provider, cause: 'PROVIDER_TERMINATION', reason: sc.reason } });
-      return events;
-    }
-    case 'RecordUsage': {
-      requireRequester(s, cmd.by, ctx, 'REC-01');
-      requireStatus(s, ['ACTIVE', 'SUSPENDED', 'USE_ENDED', 'TERMINATED'], 'REC-01', 'recording usage');
-      const v = (['process', 'outcomes', 'storage'] as const).filter((f) => blank(cmd[f])).map((field) => ({ field, description: 'required in a usage record' }));
-      if (v.length > 0) throw inputInvalid(v, 'REC-01');
-      return [{ type: 'UsageRecorded', data: { shareId: s.shareId, recordedBy: cmd.by.departmentId, process: cmd.process.trim(), outcomes: cmd.outcomes.trim(), storage: cmd.storage.trim() } }];
-    }
-    case 'EndUse': {
-      requireRequester(s, cmd.by, ctx, 'USE-02');
-      requireStatus(s, ['APPROVED', 'ACTIVE', 'SUSPENDED'], 'USE-02', 'ending the use');
-      return [{ type: 'ShareUseEnded', data: { shareId: s.shareId, endedBy: cmd.by.departmentId, reason: cmd.reason, note: cmd.note.trim(), disposalRequirement: s.approval?.disposalRequirement ?? '' } }];
-    }
-    case 'ConfirmDisposal': {
-      // USE-02: at the end of use the requester disposes of the data as the provider requires.
-      requireRequester(s, cmd.by, ctx, 'USE-02');
-      requireStatus(s, ['USE_ENDED', 'TERMINATED'], 'USE-02', 'confirming disposal');
-      const v: { field: string; description: string }[] = (['method', 'reference'] as const).filter((f) => blank(cmd[f])).map((field) => ({ field, description: 'required: how the data was disposed of and the record of it' }));
-      const disposedAt = cmd.disposedAt ?? ctx.at;
-      if (Number.isNaN(disposedAt.getTime()) || disposedAt.getTime() > ctx.at.getTime()) v.push({ field: 'disposedAt', description: 'a time not in the future' });
-      if (v.length > 0) throw inputInvalid(v, 'USE-02');
-      return [{ type: 'DataDisposalConfirmed', data: { shareId: s.shareId, confirmedBy: cmd.by.departmentId, method: cmd.method.trim(), reference: cmd.reference.trim(), disposedAt: disposedAt.toISOString() } }];
-    }
-    case 'CheckDeadlines': {
-      // Issued by the deadline watcher; each missed deadline is flagged once (idempotent by state).
-      const events: RequestEvent[] = [];
-      const now = ctx.at.getTime();
-      const r = s.reply;
-      if (s.status === 'SUBMITTED' && r !== null && r.overdueFlaggedFor !== r.dueAt && now > Date.parse(r.dueAt)) {
-        events.push({ type: 'ReplyOverdue', data: { shareId: s.shareId, provider: s.provider, dueAt: r.dueAt, detectedAt: at } });
-      }
-      const a = s.approval;
-      if (s.status === 'APPROVED' && a !== null && !a.deliveryOverdue && now > Date.parse(a.deliveryDueAt)) {
-        events.push({ type: 'DeliveryOverdue', data: { shareId: s.shareId, provider: s.provider, dueAt: a.deliveryDueAt, detectedAt: at } });
-      }
-      // USE-02: the period of use lapsing ends the use; the requester must then dispose of the data.
-      if (['APPROVED', 'ACTIVE', 'SUSPENDED'].includes(s.status) && s.terms !== null && now > endOfDay(s.terms.periodUntil).getTime()) {
-        events.push({ type: 'ShareUseEnded', data: { shareId: s.shareId, endedBy: ctx.actor, reason: 'PERIOD_EXPIRED', note: `period of use ended on ${s.terms.periodUntil}`, disposalRequirement: a?.disposalRequirement ?? '' } });
-      }
-      return events;
-    }
+    case 'DraftRequest': return draftRequest(cmd, s, ctx, deps);
+    case 'ReviseRequest': return reviseRequest(cmd, s, ctx, deps);
+    case 'ApproveInternally': return approveInternally(cmd, s, ctx, deps);
+    case 'SubmitRequest': return submitRequest(cmd, s, ctx, deps);
+    case 'NotifyMissingMaterials': return notifyMissingMaterials(cmd, s, ctx, deps);
+    case 'ResubmitRequest': return resubmitRequest(cmd, s, ctx, deps);
+    case 'RequestReplyExtension': return requestReplyExtension(cmd, s, ctx, deps);
+    case 'DecideReplyExtension': return decideReplyExtension(cmd, s, ctx, deps);
+    case 'ReplyToRequest': return replyToRequest(cmd, s, ctx, deps);
+    case 'WithdrawRequest': return withdrawRequest(cmd, s, ctx, deps);
+    case 'OpenDispute': return openDispute(cmd, s, ctx, deps);
+    case 'EscalateDispute': return escalateDispute(cmd, s, ctx, deps);
+    case 'ResolveDispute': return resolveDispute(cmd, s, ctx, deps);
+    case 'StartDelivery': return startDelivery(cmd, s, ctx, deps);
+    case 'RequestScopeChange': return requestScopeChange(cmd, s, ctx, deps);
+    case 'DecideScopeChange': return decideScopeChange(cmd, s, ctx, deps);
+    case 'SuspendShare': return suspendShare(cmd, s, ctx, deps);
+    case 'ReportRectification': return reportRectification(cmd, s, ctx, deps);
+    case 'ResumeShare': return resumeShare(cmd, s, ctx, deps);
+    case 'TerminateShare': return terminateShare(cmd, s, ctx, deps);
+    case 'ProposeServiceChange': return proposeServiceChange(cmd, s, ctx, deps);
+    case 'RecordServiceChangeNegotiation': return recordServiceChangeNegotiation(cmd, s, ctx, deps);
+    case 'RecordServiceChangeFiling': return recordServiceChangeFiling(cmd, s, ctx, deps);
+    case 'RecordUsage': return recordUsage(cmd, s, ctx, deps);
+    case 'EndUse': return endUse(cmd, s, ctx, deps);
+    case 'ConfirmDisposal': return confirmDisposal(cmd, s, ctx, deps);
+    case 'CheckDeadlines': return checkDeadlines(cmd, s, ctx, deps);
     default:
       return assertNever(cmd, 'share command');
   }
