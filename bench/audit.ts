@@ -3,11 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type kafkajs from 'kafkajs';
-import { SchemaRegistry, headersToStrings } from '@govmesh/backbone';
+import { REPO_ROOT, SchemaRegistry, headersToStrings } from '@govmesh/backbone';
 import { testPlatform, waitFor, restAs } from '@govmesh/backbone/testing';
 import { exportMain } from '../services/audit/src/cli/export.ts';
 import { verifyExport } from '../services/audit/src/cli/verify.ts';
-import { REPO_ROOT } from '../services/audit/src/config.ts';
 import { catalogEventRecord, startTestAudit, testProducer } from '../services/audit/src/testing.ts';
 
 /**

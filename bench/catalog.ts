@@ -1,9 +1,8 @@
 import {
   backboneMigrations, createKafka, createLogger, createMetrics, createProducer, ensureTopics, migrate, OutboxRelay, openDatabase,
-  SchemaRegistry, uuidv7, type Database,
+  REPO_ROOT, SchemaRegistry, uuidv7, type Database,
 } from '@govmesh/backbone';
 import { stackEnv } from '@govmesh/backbone/testing';
-import { REPO_ROOT } from '../services/catalog/src/config.ts';
 import { conditionalContent } from '../services/catalog/src/domain/fixtures.ts';
 import { startTestCatalog } from '../services/catalog/src/testing.ts';
 import type { Figure } from './figures.ts';

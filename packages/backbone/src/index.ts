@@ -51,5 +51,6 @@ export type { Failpoints } from './testing/failpoints.ts';
 export { DeadlineWatcher } from './deadlines/deadline-watcher.ts';
 export type { DeadlineWatcherOptions } from './deadlines/deadline-watcher.ts';
 export { ServiceRuntime, serviceConfigSpec } from './server/runtime.ts';
+export { REPO_ROOT, runService } from './server/main.ts';
 export type { ServiceConfig, RuntimeOptions } from './server/runtime.ts';
 export { BatchLoop } from './kafka/batch-loop.ts';

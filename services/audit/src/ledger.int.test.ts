@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import grpc from '@grpc/grpc-js';
 import type kafkajs from 'kafkajs';
-import { SchemaRegistry, openDatabase, type Database } from '@govmesh/backbone';
+import { REPO_ROOT, SchemaRegistry, openDatabase, type Database } from '@govmesh/backbone';
 import { stackEnv, testPlatform, waitFor, type TestPlatform } from '@govmesh/backbone/testing';
 import * as pb from '@govmesh/contracts/audit/v1';
 import {
@@ -16,7 +16,6 @@ import { restAs } from '../../catalog/src/testing.ts';
 import type { AuditService } from './app.ts';
 import { exportMain } from './cli/export.ts';
 import { verifyMain } from './cli/verify.ts';
-import { REPO_ROOT } from './config.ts';
 import { formatAddCheckpoint } from './domain/witness.ts';
 import { grantRuntimeRole } from './ledger/migrations.ts';
 import { aggregateEvents, catalogEventRecord, ledgered, startTestAudit, testProducer } from './testing.ts';

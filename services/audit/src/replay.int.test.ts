@@ -6,12 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type kafkajs from 'kafkajs';
-import { SchemaRegistry, openDatabase, type Database } from '@govmesh/backbone';
+import { REPO_ROOT, SchemaRegistry, openDatabase, type Database } from '@govmesh/backbone';
 import { stackEnv, testPlatform, waitFor, type TestPlatform } from '@govmesh/backbone/testing';
 import type { AuditService } from './app.ts';
 import { exportMain } from './cli/export.ts';
 import { verifyMain } from './cli/verify.ts';
-import { REPO_ROOT } from './config.ts';
 import { auditTestEnv, catalogEventRecord, ledgered, startTestAudit, testProducer, testSchema } from './testing.ts';
 
 // T9: the ledger is a function of the topics. A live ledger, a ledger rebuilt later from the

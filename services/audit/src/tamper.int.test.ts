@@ -4,14 +4,13 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type kafkajs from 'kafkajs';
-import { SchemaRegistry, openDatabase, type Database } from '@govmesh/backbone';
+import { REPO_ROOT, SchemaRegistry, openDatabase, type Database } from '@govmesh/backbone';
 import { stackEnv, testPlatform, type TestPlatform } from '@govmesh/backbone/testing';
 import { HASH_SIZE } from '@govmesh/ledger';
 import type { AuditService } from './app.ts';
 import { exportMain } from './cli/export.ts';
 import { FILES } from './cli/export-format.ts';
 import { verifyMain } from './cli/verify.ts';
-import { REPO_ROOT } from './config.ts';
 import { ledgerRecord } from './domain/record.ts';
 import { aggregateEvents, ledgered, startTestAudit, testProducer } from './testing.ts';
 

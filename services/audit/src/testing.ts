@@ -2,35 +2,43 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import kafkajs from 'kafkajs';
-import { createLogger, ensureTopics, envelopeToHeaders, uuidv7, type Clock, type Envelope, type SchemaRegistry } from '@govmesh/backbone';
-import { stackEnv, testPlatform, waitFor, type TestPlatform } from '@govmesh/backbone/testing';
+import { ensureTopics, envelopeToHeaders, uuidv7, type Envelope, type SchemaRegistry } from '@govmesh/backbone';
+import { startTestService, stackEnv, testPlatform, testServiceEnv, waitFor, type TestPlatform, type TestServiceOptions } from '@govmesh/backbone/testing';
 import { startAuditService, type AuditService } from './app.ts';
 import { readAuditConfig } from './config.ts';
 
 /** A fresh ledger schema name (the ledger of one test). */
 export const testSchema = (prefix = 'audit_it'): string => `${prefix}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 6)}`;
 
-/** The environment of an in-process or child-process audit service on a test platform. */
-export const auditTestEnv = (platform: TestPlatform, opts: { schema?: string; keyFile?: string; group?: string; env?: Record<string, string> } = {}): Record<string, string> => ({
-  ...stackEnv(),
-  PLATFORM_ID: platform.id,
-  PLATFORM_CONFIG: platform.file,
-  LOG_LEVEL: 'warn',
-  AUDIT_DB_SCHEMA: opts.schema ?? testSchema(),
-  LEDGER_SIGNING_KEY_FILE: opts.keyFile ?? join(mkdtempSync(join(tmpdir(), 'govmesh-audit-')), 'ledger.skey'),
-  CONSUMER_GROUP_PREFIX: opts.group ?? `audit-${platform.id}-${Math.random().toString(36).slice(2, 8)}`,
-  CHECKPOINT_INTERVAL_MS: '200',
-  LEDGER_SETTLE_MS: '200',
-  TOPIC_RESCAN_MS: '1000',
-  ...opts.env,
-});
+interface AuditTestOptions {
+  schema?: string;
+  keyFile?: string;
+  group?: string;
+  env?: Record<string, string>;
+}
+
+/**
+ * The environment of an in-process or child-process audit service on a test platform: its own
+ * ledger schema, key file and consumer group (two ledgers of one platform read independently).
+ */
+export const auditTestEnv = (platform: TestPlatform, opts: AuditTestOptions = {}): Record<string, string> =>
+  testServiceEnv('audit', platform, {
+    AUDIT_DB_SCHEMA: opts.schema ?? testSchema(),
+    LEDGER_SIGNING_KEY_FILE: opts.keyFile ?? join(mkdtempSync(join(tmpdir(), 'govmesh-audit-')), 'ledger.skey'),
+    CONSUMER_GROUP_PREFIX: opts.group ?? `audit-${platform.id}-${Math.random().toString(36).slice(2, 8)}`,
+    CHECKPOINT_INTERVAL_MS: '200',
+    LEDGER_SETTLE_MS: '200',
+    TOPIC_RESCAN_MS: '1000',
+    ...opts.env,
+  });
 
 /** Starts an audit service in-process on a test platform (its own ledger schema and consumer group). */
-export const startTestAudit = async (opts: { platform?: TestPlatform; clock?: Clock; schema?: string; keyFile?: string; group?: string; env?: Record<string, string> } = {}): Promise<{ service: AuditService; platform: TestPlatform; env: Record<string, string> }> => {
+export const startTestAudit = (opts: AuditTestOptions & Omit<TestServiceOptions, 'env'> = {}) => {
   const platform = opts.platform ?? testPlatform();
-  const env = auditTestEnv(platform, opts);
-  const service = await startAuditService(readAuditConfig(env), { logger: createLogger('audit-test', 'warn'), ...(opts.clock === undefined ? {} : { clock: opts.clock }), onLeadershipLost: () => undefined });
-  return { service, platform, env };
+  return startTestService(
+    { name: 'audit', readConfig: readAuditConfig, start: (config, overrides) => startAuditService(config, { ...overrides, onLeadershipLost: () => undefined }) },
+    { ...opts, platform, env: auditTestEnv(platform, opts) },
+  );
 };
 
 /** Waits until the ledger holds `n` entries and a checkpoint covers them all. */

@@ -2,7 +2,6 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { headersToStrings, openDatabase, uuidv7, type Database } from '@govmesh/backbone';
 import { readTopic, spawnService, stackEnv, testPlatform, waitFor, type ServiceProcess } from '@govmesh/backbone/testing';
-import { REPO_ROOT } from './config.ts';
 import { catalogTopics } from './events/topics.ts';
 import { conditionalContent } from './domain/fixtures.ts';
 import { restAs } from './testing.ts';
@@ -14,21 +13,11 @@ import { restAs } from './testing.ts';
  * revision and inbox count).
  */
 const platform = testPlatform('crash');
-const env = {
-  ...process.env,
-  ...stackEnv(),
-  PLATFORM_ID: platform.id,
-  PLATFORM_CONFIG: platform.file,
-  HTTP_PORT: '0',
-  GRPC_PORT: '0',
-  CONSUMER_SESSION_TIMEOUT_MS: '6000',
-  DEADLINE_SCAN_MS: '3600000',
-};
 let current: ServiceProcess | undefined;
 let db: Database | undefined;
 
 const start = async (failpoints = ''): Promise<ServiceProcess> => {
-  current = await spawnService(REPO_ROOT, 'catalog', { ...env, FAILPOINTS: failpoints });
+  current = await spawnService('catalog', platform, { DEADLINE_SCAN_MS: '3600000', FAILPOINTS: failpoints });
   return current;
 };
 const stopGracefully = async (): Promise<void> => current?.stop();

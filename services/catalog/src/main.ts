@@ -1,19 +1,5 @@
-import { createLogger, onShutdown, setupTracing } from '@govmesh/backbone';
+import { runService } from '@govmesh/backbone';
 import { startCatalogService } from './app.ts';
 import { readCatalogConfig } from './config.ts';
 
-// The only place that reads process.env.
-let config;
-try {
-  config = readCatalogConfig(process.env);
-} catch (err) {
-  console.error((err as Error).message);
-  process.exit(78); // EX_CONFIG
-}
-const tracing = setupTracing({ service: config.SERVICE_NAME, otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
-const logger = createLogger(config.SERVICE_NAME, config.LOG_LEVEL);
-const service = await startCatalogService(config, { logger });
-onShutdown(logger, config.SHUTDOWN_GRACE_MS, [
-  { name: 'catalog', run: () => service.stop() },
-  { name: 'tracing', run: () => tracing.shutdown() },
-]);
+await runService('catalog', readCatalogConfig, startCatalogService);

@@ -1,30 +1,17 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import avro from 'avsc';
-import { ControlledClock, createLogger, type Clock } from '@govmesh/backbone';
-import { restAs, stackEnv, testPlatform, type TestPlatform } from '@govmesh/backbone/testing';
-
-export { restAs };
+import { REPO_ROOT } from '@govmesh/backbone';
+import { restAs, startTestService, type TestPlatform, type TestServiceOptions } from '@govmesh/backbone/testing';
 import { startCatalogService, type CatalogService } from './app.ts';
-import { readCatalogConfig, REPO_ROOT } from './config.ts';
+import { readCatalogConfig } from './config.ts';
 import { conditionalContent } from './domain/fixtures.ts';
 
-/** Starts a catalog service in-process on a fresh test platform (its own topics). */
-export const startTestCatalog = async (opts: { clock?: Clock; platform?: TestPlatform; env?: Record<string, string> } = {}): Promise<{ service: CatalogService; platform: TestPlatform; clock: Clock }> => {
-  const platform = opts.platform ?? testPlatform();
-  const clock = opts.clock ?? new ControlledClock(new Date());
-  const config = readCatalogConfig({
-    ...stackEnv(),
-    PLATFORM_ID: platform.id,
-    PLATFORM_CONFIG: platform.file,
-    LOG_LEVEL: 'warn',
-    DEADLINE_SCAN_MS: '3600000',
-    CONSUMER_GROUP_PREFIX: `catalog-${platform.id}`,
-    ...opts.env,
-  });
-  const service = await startCatalogService(config, { clock, logger: createLogger('catalog-test', 'warn') });
-  return { service, platform, clock };
-};
+export { restAs };
+
+/** Starts a catalog service in-process on a test platform (a fresh one unless given: its own topics), on a controlled clock. */
+export const startTestCatalog = (opts: TestServiceOptions = {}) =>
+  startTestService({ name: 'catalog', readConfig: readCatalogConfig, start: startCatalogService, env: { DEADLINE_SCAN_MS: '3600000' }, controlledClock: true }, opts);
 
 /** Runs the whole publish workflow over REST; returns the entry id. */
 export const publishOverRest = async (svc: CatalogService, platform: TestPlatform, entryId: string, content = conditionalContent()): Promise<string> => {

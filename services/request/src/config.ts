@@ -1,8 +1,4 @@
-import { fileURLToPath } from 'node:url';
-import { key, readConfig, serviceConfigSpec, type ConfigOf } from '@govmesh/backbone';
-
-/** The repository root: schemas/ and deploy/ are found from here, whatever the working directory. */
-export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+import { key, readConfig, REPO_ROOT, serviceConfigSpec, type ConfigOf } from '@govmesh/backbone';
 
 export const requestConfigSpec = {
   ...serviceConfigSpec('request', REPO_ROOT),

@@ -4,7 +4,6 @@ import { headersToStrings, openDatabase, uuidv7, type Database } from '@govmesh/
 import { readTopic, spawnService, stackEnv, testPlatform, waitFor, type ServiceProcess } from '@govmesh/backbone/testing';
 import { publishOverRest, restAs, startTestCatalog } from '../../catalog/src/testing.ts';
 import type { CatalogService } from '../../catalog/src/app.ts';
-import { REPO_ROOT } from './config.ts';
 import { requestTopics } from './events/topics.ts';
 
 /**
@@ -13,16 +12,6 @@ import { requestTopics } from './events/topics.ts';
  * and check: the acknowledged command is not lost, no event is applied twice.
  */
 const platform = testPlatform('rcrash');
-const env = {
-  ...process.env,
-  ...stackEnv(),
-  PLATFORM_ID: platform.id,
-  PLATFORM_CONFIG: platform.file,
-  HTTP_PORT: '0',
-  GRPC_PORT: '0',
-  CONSUMER_SESSION_TIMEOUT_MS: '6000',
-  DEADLINE_SCAN_MS: '3600000',
-};
 let catalog: CatalogService;
 let entryId: string;
 let current: ServiceProcess | undefined;
@@ -40,7 +29,7 @@ after(async () => {
 });
 
 const start = async (failpoints = ''): Promise<ServiceProcess> => {
-  current = await spawnService(REPO_ROOT, 'request', { ...env, FAILPOINTS: failpoints });
+  current = await spawnService('request', platform, { DEADLINE_SCAN_MS: '3600000', FAILPOINTS: failpoints });
   return current;
 };
 const requester = (url: string) => restAs(url, platform.token('dept-civil-affairs'));

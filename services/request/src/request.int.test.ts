@@ -2,14 +2,13 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import grpc from '@grpc/grpc-js';
 import kafkajs from 'kafkajs';
-import { ControlledClock, SchemaRegistry, envelopeToHeaders, headersToStrings, uuidv7, type Envelope } from '@govmesh/backbone';
+import { ControlledClock, REPO_ROOT, SchemaRegistry, envelopeToHeaders, headersToStrings, uuidv7, type Envelope } from '@govmesh/backbone';
 import { readTopic, stackEnv, testPlatform, waitFor, type TestPlatform } from '@govmesh/backbone/testing';
 import * as pb from '@govmesh/contracts/request/v1';
 import type { CatalogService } from '../../catalog/src/app.ts';
 import { conditionalContent } from '../../catalog/src/domain/fixtures.ts';
 import { plainAvscDecoder, publishOverRest, restAs, startTestCatalog } from '../../catalog/src/testing.ts';
 import type { RequestService } from './app.ts';
-import { REPO_ROOT } from './config.ts';
 import { requestTopics } from './events/topics.ts';
 import { startTestRequest } from './testing.ts';
 

@@ -3,4 +3,6 @@ export { stackEnv, testPlatform, waitFor, readTopic } from './stack.ts';
 export type { TestPlatform } from './stack.ts';
 export { spawnService } from './process.ts';
 export type { ServiceProcess } from './process.ts';
+export { testServiceEnv, startTestService } from './service.ts';
+export type { TestServiceSpec, TestServiceOptions } from './service.ts';
 export { restAs } from './rest.ts';

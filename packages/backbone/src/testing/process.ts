@@ -1,10 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { REPO_ROOT } from '../server/main.ts';
+import type { TestPlatform } from './stack.ts';
+import { testServiceEnv } from './service.ts';
 
 /**
  * A service started as its own process (`node services/<name>/src/main.ts`), for tests that kill
- * it with SIGKILL (failpoints) and start it again. Resolves once the service logged that it
- * started; `exited` resolves with -9 when it was killed.
+ * it with SIGKILL (failpoints) and start it again. It runs on the test platform with any free
+ * ports and a short consumer session (a killed member's partitions move on quickly); `env` comes
+ * last. Resolves once the service logged that it started; `exited` resolves with -9 when it was
+ * killed.
  */
 export interface ServiceProcess {
   url: string;
@@ -14,8 +19,9 @@ export interface ServiceProcess {
   stop(): Promise<void>;
 }
 
-export const spawnService = async (repoRoot: string, service: string, env: Record<string, string | undefined>): Promise<ServiceProcess> => {
-  const proc = spawn(process.execPath, ['--disable-warning=TimeoutNegativeWarning', `services/${service}/src/main.ts`], { cwd: repoRoot, env: { ...env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+export const spawnService = async (service: string, platform: TestPlatform, env: Record<string, string> = {}): Promise<ServiceProcess> => {
+  const childEnv = { ...process.env, ...testServiceEnv(service, platform), HTTP_PORT: '0', GRPC_PORT: '0', CONSUMER_SESSION_TIMEOUT_MS: '6000', ...env, LOG_LEVEL: 'info' };
+  const proc = spawn(process.execPath, ['--disable-warning=TimeoutNegativeWarning', `services/${service}/src/main.ts`], { cwd: REPO_ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code, signal) => resolve(signal === 'SIGKILL' ? -9 : code)));
   const stderr: string[] = [];
   createInterface({ input: proc.stderr! }).on('line', (l) => stderr.push(l));
