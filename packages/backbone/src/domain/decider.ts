@@ -1,3 +1,5 @@
+import type { Decoded } from '../avro/registry.ts';
+import { GovError } from '../errors/errors.ts';
 import type { WorkingCalendar } from '../time/calendar.ts';
 
 /**
@@ -41,3 +43,18 @@ export interface Decider<C, E extends DomainEvent, S> {
 
 export const fold = <E extends DomainEvent, S>(decider: Pick<Decider<never, E, S>, 'initialState' | 'evolve'>, events: readonly E[]): S =>
   events.reduce(decider.evolve, decider.initialState());
+
+/**
+ * The domain event of a decoded record: its short type within `namespace` (the generated
+ * `<Stream>EventNamespace`) and its data. A record of another namespace, or of a type `types`
+ * (the generated `<Stream>EventTypes`) does not list, is not an event of this stream: it is
+ * undecodable here, and a consumer sends it to the dead-letter topic rather than guess.
+ */
+export const domainEventOf = <E extends DomainEvent>(decoded: Decoded, namespace: string, types?: readonly string[]): E => {
+  const name = decoded.schema.name;
+  const type = name.startsWith(`${namespace}.`) ? name.slice(namespace.length + 1) : undefined;
+  if (type === undefined || (types !== undefined && !types.includes(type))) {
+    throw new GovError('GOV_ERR_EVENT_UNDECODABLE', `${name} is not an event of ${namespace}`, { violations: [{ field: 'ce_type', description: `expected an event of ${namespace}` }] });
+  }
+  return { type, data: decoded.value } as unknown as E;
+};

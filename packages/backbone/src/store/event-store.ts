@@ -1,13 +1,13 @@
-import { context, propagation, trace } from '@opentelemetry/api';
 import type { SchemaRegistry } from '../avro/registry.ts';
 import { concurrencyConflict } from '../errors/errors.ts';
-import { envelopeToHeaders, type Envelope } from '../envelope/envelope.ts';
-import { uuidv7 } from '../envelope/uuid.ts';
+import type { Envelope } from '../envelope/envelope.ts';
 import type { CommandContext, Decider, DecisionDeps, DomainEvent } from '../domain/decider.ts';
-import { fold } from '../domain/decider.ts';
+import { domainEventOf, fold } from '../domain/decider.ts';
+import { inTrace } from '../telemetry/tracing.ts';
 import { noFailpoints, type Failpoints } from '../testing/failpoints.ts';
 import { isUniqueViolation, type Database, type Tx } from './database.ts';
 import { claimInbox } from './inbox.ts';
+import { raiseEvent } from './outbox.ts';
 import type { ConsumedEvent } from '../kafka/consumer.ts';
 
 /**
@@ -54,11 +54,7 @@ export class AggregateStore {
   async load<E extends DomainEvent>(aggregateId: string, tx?: Tx): Promise<StoredEvent<E>[]> {
     const sql = `select version, event_type, data, envelope from ${this.#o.schema}.events where aggregate_id = $1 order by version`;
     const rows = await (tx ?? this.#o.db).query<{ version: number; data: Buffer; envelope: Envelope }>(sql, [aggregateId]);
-    return rows.map((r) => {
-      const decoded = this.#o.registry.decode(r.data);
-      const type = decoded.schema.name.slice(this.#o.namespace.length + 1);
-      return { event: { type, data: decoded.value } as E, envelope: r.envelope, version: r.version, value: r.data };
-    });
+    return rows.map((r) => ({ event: domainEventOf<E>(this.#o.registry.decode(r.data), this.#o.namespace), envelope: r.envelope, version: r.version, value: r.data }));
   }
 
   async state<C, E extends DomainEvent, S>(decider: Decider<C, E, S>, aggregateId: string): Promise<{ state: S; version: number; events: StoredEvent<E>[] }> {
@@ -88,63 +84,45 @@ export class AggregateStore {
     const ctx: CommandContext = { ...args.ctx, aggregateId };
     const failpoints = this.#o.failpoints ?? noFailpoints;
     try {
-      return await this.#o.db.transaction(async (tx) => {
-        const history = await this.load<E>(aggregateId, tx);
-        let state = fold(decider, history.map((h) => h.event));
-        if (args.dedupe !== undefined && !(await claimInbox(tx, this.#o.schema, args.dedupe.consumer, args.dedupe.event))) {
-          return { events: [], state, version: history.length };
-        }
-        const decided = decider.decide(args.command, state, ctx, this.#o.deps);
-        const traceparent = currentTraceparent();
-        const stored: StoredEvent<E>[] = [];
-        let version = history.length;
-        for (const event of decided) {
-          version += 1;
-          const fullName = `${this.#o.namespace}.${event.type}`;
-          const value = this.#o.registry.encode(fullName, event.data);
-          const schema = this.#o.registry.latest(fullName);
-          const envelope: Envelope = {
-            id: uuidv7(ctx.at.getTime()),
-            type: fullName,
-            source: this.#o.source,
-            subject: aggregateId,
-            time: ctx.at.toISOString(),
-            specversion: '1.0',
-            datacontenttype: 'application/avro',
-            dataschema: `urn:govmesh:avro:${fullName}:${schema.fingerprintHex}`,
-            correlationid: ctx.correlationId ?? aggregateId,
-            causationid: ctx.causationId ?? ctx.commandId,
-            partitionkey: aggregateId,
-            sequence: String(version),
-          };
-          if (traceparent !== undefined) envelope.traceparent = traceparent;
-          await tx.query(
-            `insert into ${this.#o.schema}.events (aggregate_type, aggregate_id, version, event_id, event_type, data, envelope) values ($1, $2, $3, $4, $5, $6, $7)`,
-            [args.aggregateType, aggregateId, version, envelope.id, fullName, value, JSON.stringify(envelope)],
-          );
-          await tx.query(`insert into ${this.#o.schema}.outbox (topic, key, headers, value) values ($1, $2, $3, $4)`, [
-            args.topic,
-            aggregateId,
-            JSON.stringify(envelopeToHeaders(envelope)),
-            value,
-          ]);
-          state = decider.evolve(state, event);
-          stored.push({ event, envelope, version, value });
-        }
-        if (args.inline !== undefined && stored.length > 0) await args.inline(tx, stored, state);
-        failpoints.hit('store.before-commit', stored.map((e) => e.envelope.type).join(','));
-        return { events: stored, state, version };
-      });
+      // A command a timer issued (a deadline check) gets a trace of its own, shared by its events.
+      return await inTrace(`command ${args.aggregateType}`, () =>
+        this.#o.db.transaction(async (tx) => {
+          const history = await this.load<E>(aggregateId, tx);
+          let state = fold(decider, history.map((h) => h.event));
+          if (args.dedupe !== undefined && !(await claimInbox(tx, this.#o.schema, args.dedupe.consumer, args.dedupe.event))) {
+            return { events: [], state, version: history.length };
+          }
+          const decided = decider.decide(args.command, state, ctx, this.#o.deps);
+          const stored: StoredEvent<E>[] = [];
+          let version = history.length;
+          for (const event of decided) {
+            version += 1;
+            const { envelope, value } = await raiseEvent(tx, this.#o.schema, this.#o.registry, {
+              topic: args.topic,
+              type: `${this.#o.namespace}.${event.type}`,
+              data: event.data,
+              source: this.#o.source,
+              subject: aggregateId,
+              at: ctx.at,
+              sequence: version,
+              correlationId: ctx.correlationId ?? aggregateId,
+              causationId: ctx.causationId ?? ctx.commandId,
+            });
+            await tx.query(
+              `insert into ${this.#o.schema}.events (aggregate_type, aggregate_id, version, event_id, event_type, data, envelope) values ($1, $2, $3, $4, $5, $6, $7)`,
+              [args.aggregateType, aggregateId, version, envelope.id, envelope.type, value, JSON.stringify(envelope)],
+            );
+            state = decider.evolve(state, event);
+            stored.push({ event, envelope, version, value });
+          }
+          if (args.inline !== undefined && stored.length > 0) await args.inline(tx, stored, state);
+          failpoints.hit('store.before-commit', stored.map((e) => e.envelope.type).join(','));
+          return { events: stored, state, version };
+        }),
+      );
     } catch (err) {
       if (isUniqueViolation(err)) throw concurrencyConflict(aggregateId);
       throw err;
     }
   }
 }
-
-const currentTraceparent = (): string | undefined => {
-  if (trace.getSpan(context.active()) === undefined) return undefined;
-  const carrier: Record<string, string> = {};
-  propagation.inject(context.active(), carrier);
-  return carrier['traceparent'];
-};

@@ -41,4 +41,28 @@ export const inSpan = async <T>(name: string, kind: SpanKind, parent: Context, a
     }
   });
 
+/** Runs fn in the active trace, or in a new root span `name` when there is none (work a timer started). */
+export const inTrace = <T>(name: string, fn: () => Promise<T>): Promise<T> =>
+  trace.getSpan(context.active()) === undefined ? inSpan(name, SpanKind.INTERNAL, ROOT_CONTEXT, {}, fn) : fn();
+
+const traceparentOf = (ctx: Context): string | undefined => {
+  const carrier: Record<string, string> = {};
+  propagation.inject(ctx, carrier);
+  return carrier['traceparent'];
+};
+
+/**
+ * The W3C traceparent an outgoing event records: the active trace's, or, for an event raised
+ * outside any trace, that of a root span `raise <type>` of its own. Undefined when tracing is off.
+ */
+export const traceparentForEvent = (type: string): string | undefined => {
+  if (trace.getSpan(context.active()) !== undefined) return traceparentOf(context.active());
+  const span = tracer().startSpan(`raise ${type}`, { kind: SpanKind.INTERNAL }, ROOT_CONTEXT);
+  try {
+    return traceparentOf(trace.setSpan(ROOT_CONTEXT, span));
+  } finally {
+    span.end();
+  }
+};
+
 export { SpanKind, context };

@@ -15,7 +15,3 @@ const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\
 
 /** Every event topic of the platform: `<platform>.<stream>.events`, nothing else (no .dlq, no .ingest). */
 export const eventTopicPattern = (platform: string): RegExp => new RegExp(`^${escapeRegExp(platform)}\\.[a-z_-]+\\.events$`);
-
-export const AUDIT_NAMESPACE = 'govmesh.audit.v1';
-/** Checkpoints have a namespace of their own, as they have a topic of their own. */
-export const AUDIT_CHECKPOINTS_NAMESPACE = 'govmesh.audit_checkpoints.v1';

@@ -1,11 +1,11 @@
-import { GovError, inputInvalid, notFound, type Logger, type OutboxRelay, type SchemaRegistry } from '@govmesh/backbone';
+import { AuditCheckpointsEventNamespace } from '@govmesh/contracts/avro';
+import { eventSource, GovError, inputInvalid, notFound, type Logger, type OutboxRelay, type SchemaRegistry } from '@govmesh/backbone';
 import {
   formatCheckpoint, openNote, parseCheckpoint, parseNote, signNote,
   type NoteError, type NoteSigner, type NoteVerifier,
 } from '@govmesh/ledger';
-import { AUDIT_CHECKPOINTS_NAMESPACE } from '../events/topics.ts';
 import type { Ledger } from './ledger.ts';
-import { auditEnvelope, type CheckpointRow, type CosignatureRow } from './store.ts';
+import type { CheckpointRow, CosignatureRow } from './store.ts';
 
 /**
  * Signed checkpoints (C2SP tlog-checkpoint: `origin\nsize\nbase64 root\n`, Ed25519 signed note).
@@ -132,12 +132,12 @@ export class Checkpointer {
     if (size === 0 || (this.#latest !== undefined && this.#latest.size >= size)) return this.#latest;
     const rootHash = tree.root();
     const body = formatCheckpoint({ origin: this.#origin, size, rootHash });
-    const type = `${AUDIT_CHECKPOINTS_NAMESPACE}.LedgerCheckpointIssued`;
     const stored = await this.#ledger.store.storeCheckpoint(size, rootHash, () => signNote(body, this.#signer), {
       topic: this.#topic,
-      key: this.#origin,
+      type: `${AuditCheckpointsEventNamespace}.LedgerCheckpointIssued`,
+      source: eventSource(this.#platform, 'audit'),
+      subject: this.#origin,
       registry: this.#registry,
-      envelope: (sequence, at) => auditEnvelope({ type, platform: this.#platform, subject: this.#origin, sequence, registry: this.#registry, at }),
     });
     if (!stored.rootHash.equals(rootHash)) {
       this.#halted = true;

@@ -1,4 +1,4 @@
-import { envelopeToHeaders, uuidv7, type Database, type Envelope, type SchemaRegistry, type Tx } from '@govmesh/backbone';
+import { raiseEvent, type Database, type SchemaRegistry, type Tx } from '@govmesh/backbone';
 import { HASH_SIZE } from '@govmesh/ledger';
 import type { StoredNode } from '../domain/tree.ts';
 
@@ -314,8 +314,8 @@ export class LedgerStore {
         [size, rootHash, note],
       );
       const at = date(row!.issued_at);
-      const data = { origin: event.key, treeSize: size, rootHash: rootHash.toString('base64'), note, issuedAt: at.toISOString() };
-      await enqueue(tx, s, event.topic, event.key, event.envelope(num(row!.n), at), event.registry, data);
+      const data = { origin: event.subject, treeSize: size, rootHash: rootHash.toString('base64'), note, issuedAt: at.toISOString() };
+      await raiseEvent(tx, s, event.registry, { ...event, data, at, sequence: num(row!.n) });
       return { size, rootHash, note, issuedAt: at };
     });
   }
@@ -364,40 +364,24 @@ export class LedgerStore {
       );
       const at = date(row!.witnessed_at);
       const data = { origin: w.origin, treeSize: w.size, rootHash: w.rootHash.toString('base64'), previousSize: w.previousSize, note: w.note, cosignature: w.cosignature, witnessedAt: at.toISOString() };
-      await enqueue(tx, s, event.topic, event.key, event.envelope(num(row!.n), at), event.registry, data);
+      await raiseEvent(tx, s, event.registry, { ...event, data, at, sequence: num(row!.n) });
       return true;
     });
   }
 }
 
-/** An outbox row for the backbone relay (published after commit, at least once, in order). */
-const enqueue = async (tx: Tx, schema: string, topic: string, key: string, envelope: Envelope, registry: SchemaRegistry, data: Record<string, unknown>): Promise<void> => {
-  const value = registry.encode(envelope.type, data);
-  await tx.query(`insert into ${schema}.outbox (topic, key, headers, value) values ($1, $2, $3, $4)`, [topic, key, JSON.stringify(envelopeToHeaders(envelope)), value]);
-};
-
-/** An event the audit service raises in the same transaction as the row it reports. */
+/**
+ * An event the audit service raises in the same transaction as the row it reports (through the
+ * backbone's outbox: envelope, traceparent, relay); its sequence is the row's number and its time
+ * the row's timestamp.
+ */
 export interface OutboxEvent {
   topic: string;
-  /** Record key and subject: the log origin. */
-  key: string;
+  /** Avro full name. */
+  type: string;
+  /** eventSource(platform, 'audit'). */
+  source: string;
+  /** Subject and record key: the log origin. */
+  subject: string;
   registry: SchemaRegistry;
-  /** The envelope, given the event's sequence number (its aggregate version) and time. */
-  envelope: (sequence: number, at: Date) => Envelope;
 }
-
-/** The CloudEvents envelope of an event the audit service raises itself. */
-export const auditEnvelope = (opts: { type: string; platform: string; subject: string; sequence: number; registry: SchemaRegistry; at: Date }): Envelope => ({
-  id: uuidv7(opts.at.getTime()),
-  type: opts.type,
-  source: `/platforms/${opts.platform}/services/audit`,
-  subject: opts.subject,
-  time: opts.at.toISOString(),
-  specversion: '1.0',
-  datacontenttype: 'application/avro',
-  dataschema: `urn:govmesh:avro:${opts.type}:${opts.registry.latest(opts.type).fingerprintHex}`,
-  correlationid: opts.subject,
-  causationid: '',
-  partitionkey: opts.subject,
-  sequence: String(opts.sequence),
-});

@@ -1,8 +1,8 @@
-import type { Logger, OutboxRelay, SchemaRegistry } from '@govmesh/backbone';
+import { AuditEventNamespace } from '@govmesh/contracts/avro';
+import { eventSource, type Logger, type OutboxRelay, type SchemaRegistry } from '@govmesh/backbone';
 import { cosignNote, parseNote, type Cosigner, type NoteVerifier } from '@govmesh/ledger';
 import { decideAddCheckpoint, parseAddCheckpoint } from '../domain/witness.ts';
-import { AUDIT_NAMESPACE } from '../events/topics.ts';
-import { auditEnvelope, type LedgerStore } from './store.ts';
+import type { LedgerStore } from './store.ts';
 
 /**
  * This platform as the witness of its children's ledgers (C2SP tlog-witness add-checkpoint).
@@ -63,11 +63,10 @@ export class WitnessService {
       const cosigned = cosignNote(req.note, this.#cosigner, Math.floor(now.getTime() / 1000));
       const line = cosigned.slice(cosigned.lastIndexOf('\n\u2014 ') + 1);
       if (decision.unchanged) return { status: 200, contentType: 'text/plain; charset=utf-8', body: line };
-      const type = `${AUDIT_NAMESPACE}.ChildCheckpointWitnessed`;
       const stored = await this.#store.storeWitnessed(
         { origin, size: decision.checkpoint.size, rootHash: decision.checkpoint.rootHash, previousSize: latest?.size ?? 0, note: req.note, cosignature: line.trimEnd() },
         latest?.size ?? 0,
-        { topic: this.#topic, key: origin, registry: this.#registry, envelope: (sequence, at) => auditEnvelope({ type, platform: this.#platform, subject: origin, sequence, registry: this.#registry, at }) },
+        { topic: this.#topic, type: `${AuditEventNamespace}.ChildCheckpointWitnessed`, source: eventSource(this.#platform, 'audit'), subject: origin, registry: this.#registry },
       );
       if (stored) {
         this.#relay.notify();
