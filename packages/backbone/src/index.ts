@@ -56,3 +56,7 @@ export { ServiceRuntime, serviceConfigSpec } from './server/runtime.ts';
 export { REPO_ROOT, runService } from './server/main.ts';
 export type { ServiceConfig, RuntimeOptions } from './server/runtime.ts';
 export { BatchLoop } from './kafka/batch-loop.ts';
+export { AggregateCommands, actorOf, eventIds } from './commands/aggregate-commands.ts';
+export type { AggregateCommandsOptions } from './commands/aggregate-commands.ts';
+export { applyProjection, byType } from './projections/projection.ts';
+export type { Projection, EventHandlers } from './projections/projection.ts';

@@ -3,13 +3,16 @@ import type grpc from '@grpc/grpc-js';
 import type kafkajs from 'kafkajs';
 import type { EntitySchema } from '@mikro-orm/postgresql';
 import { SchemaRegistry } from '../avro/registry.ts';
+import { AggregateCommands } from '../commands/aggregate-commands.ts';
 import { commonConfigSpec, key, type ConfigOf } from '../config/config.ts';
+import type { Decider, DomainEvent } from '../domain/decider.ts';
 import { Directory, loadPlatformFile, type PlatformFile } from '../identity/platform.ts';
 import { Authenticator } from '../identity/principal.ts';
 import { TokenVerifier } from '../identity/token.ts';
 import { createKafka, createProducer, ensureTopics, type TopicSpec } from '../kafka/client.ts';
 import { EventConsumer, type ConsumedEvent } from '../kafka/consumer.ts';
 import { OutboxRelay } from '../kafka/outbox-relay.ts';
+import { applyProjection, type Projection } from '../projections/projection.ts';
 import { openDatabase, type Database } from '../store/database.ts';
 import { AggregateStore } from '../store/event-store.ts';
 import { backboneMigrations, migrate, type Migration } from '../store/migrations.ts';
@@ -20,9 +23,10 @@ import { WorkingCalendar } from '../time/calendar.ts';
 import { systemClock, type Clock } from '../time/clock.ts';
 import { createHttpServer } from './http.ts';
 import { startGrpcServer, stopGrpcServer } from './grpc.ts';
+import { REPO_ROOT } from './main.ts';
 
 /** The config keys every service has, with defaults found from the repository root. */
-export const serviceConfigSpec = (service: string, repoRoot: string) => ({
+export const serviceConfigSpec = (service: string, repoRoot: string = REPO_ROOT) => ({
   ...commonConfigSpec,
   PLATFORM_CONFIG: key({ kind: 'string', default: `${repoRoot}deploy/dev/platform.json`, doc: 'platform file: departments, calendar overrides, token key' }),
   SERVICE_NAME: key({ kind: 'string', default: service, doc: 'service name in logs, traces and metrics' }),
@@ -120,6 +124,20 @@ export class ServiceRuntime {
       source: `/platforms/${this.platform}/services/${this.#config.SERVICE_NAME}`,
       deps: { calendar: this.calendar },
       failpoints: this.failpoints,
+    });
+  }
+
+  /** The command path of one aggregate type: a store for its namespace, its topic, the relay nudge. */
+  aggregateCommands<C extends { kind: string }, E extends DomainEvent, S>(opts: { namespace: string; decider: Decider<C, E, S>; aggregateType: string; topic: string; ingestConsumer: string }): AggregateCommands<C, E, S> {
+    const { namespace, ...rest } = opts;
+    return new AggregateCommands({ ...rest, store: this.aggregateStore(namespace), platform: this.platform, clock: this.clock, metrics: this.metrics, afterCommit: () => this.relay.notify() });
+  }
+
+  /** A projection fed by the consumer group `<prefix>-<name>-<platform>`; failpoint `<name>.after-commit` follows each commit. */
+  project<E extends DomainEvent>(name: string, topics: string[], projection: Projection<E>): void {
+    this.consumer(name, topics, async (e) => {
+      await applyProjection(this.db, this.#schema, projection, e);
+      this.failpoints.hit(`${name}.after-commit`, e.envelope.type);
     });
   }
 
