@@ -249,6 +249,8 @@ export interface DisputeEscalated {
   fromStage: DisputeStage;
   toStage: DisputeStage;
   reason: string;
+  /** the competent department that handles the stage the dispute moved to (DSP-01); null on events written before v2 */
+  authority: null | string;
 }
 
 /** The requester contests a refusal; the parties negotiate first (DSP-01) */
@@ -258,6 +260,8 @@ export interface DisputeOpened {
   grounds: string;
   /** cross-level or cross-region: the common superior authority coordinates before the government decides */
   crossLevel: boolean;
+  /** the competent department that coordinates this dispute and records the government's decision at its level: the same-level authority, or for a cross-level or cross-region dispute the common superior authority (DSP-01); null when the platform directory has none, or on events written before v2 */
+  authority: null | string;
 }
 
 export type DisputeOutcome = 'SHARE_GRANTED' | 'REFUSAL_UPHELD';
@@ -274,6 +278,8 @@ export interface DisputeResolved {
   reference: string;
   /** when granted: delivery due in 20 working days (DLV-01) */
   deliveryDueAt: null | string;
+  /** who decided: the agreeing party in negotiation, the coordinating authority, or the people's government at the authority's level (government:<authority department id>) (DSP-01); null on events written before v2 */
+  decidedBy: null | string;
 }
 
 export interface MissingMaterial {
@@ -286,6 +292,10 @@ export interface MissingMaterialsNotified {
   shareId: string;
   notifiedBy: string;
   items: (MissingMaterial)[];
+  /** the reply deadline in force when this was decided (APR-02, APR-03); null on events written before v2 */
+  replyDueAt: null | string;
+  /** true when the notice came: the resubmission then gets no fresh reply period, the reply stays due at replyDueAt (REQ-05, APR-02) after replyDueAt, whatever the deadline watcher had flagged (APR-02, APR-06, SUP-04); null on events written before v2 */
+  late: null | boolean;
 }
 
 /** The requester reported its rectification (SUS-01) */
@@ -419,6 +429,10 @@ export interface ShareRequestApproved {
   /** how the requester disposes of the data at the end of use (USE-02) */
   disposalRequirement: string;
   deliveryDueAt: string;
+  /** the reply deadline in force when this was decided (APR-02, APR-03); null on events written before v2 */
+  replyDueAt: null | string;
+  /** true when the approval came after replyDueAt, whatever the deadline watcher had flagged (APR-02, APR-06, SUP-04); null on events written before v2 */
+  late: null | boolean;
 }
 
 /** The requester's guarantee (REQ-03: 真实性、合法性和必要性; REQ-07: 合规性、安全性) */
@@ -491,6 +505,10 @@ export interface ShareRequestRefused {
   refusedBy: string;
   headApprover: string;
   reasons: (RefusalReason)[];
+  /** the reply deadline in force when this was decided (APR-02, APR-03); null on events written before v2 */
+  replyDueAt: null | string;
+  /** true when the refusal came after replyDueAt, whatever the deadline watcher had flagged (APR-02, APR-06, SUP-04); null on events written before v2 */
+  late: null | boolean;
 }
 
 export interface SuppliedMaterial {

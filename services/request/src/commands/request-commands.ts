@@ -1,5 +1,6 @@
 import type { RequestEvent, ShareRequestContent } from '@govmesh/contracts/avro';
-import { uuidv7, type AggregateStore, type BackboneMetrics, type Clock, type ConsumedEvent, type Department, type Directory, type Principal, type StoredEvent } from '@govmesh/backbone';
+import { uuidv7, type AggregateStore, type BackboneMetrics, type Clock, type ConsumedEvent, type Directory, type Principal, type StoredEvent } from '@govmesh/backbone';
+import { disputeAuthority } from '../domain/dispute-authority.ts';
 import { shareRequestDecider, type Actor, type ShareCommand } from '../domain/share-request.ts';
 import { requestTopics } from '../events/topics.ts';
 import type { CatalogView } from '../projections/catalog-view.ts';
@@ -12,12 +13,9 @@ export interface CommandAck {
 }
 
 /** What a caller supplies; the service fills the rest (the actor, catalog facts, platform settings). */
-type Filled = 'by' | 'entry' | 'autoGrantUnconditional' | 'crossLevel';
+type Filled = 'by' | 'entry' | 'autoGrantUnconditional' | 'crossLevel' | 'authority';
 type Input<C> = C extends { by: Actor } ? Omit<C, Filled> : C;
 export type ShareCommandInput = Input<Exclude<ShareCommand, { kind: 'DraftRequest' | 'CheckDeadlines' }>>;
-
-/** Departments at the national level (the ministries and the national authority) are one level. */
-const levelOf = (d: Department): string => (d.level === 'ministry' ? 'national' : d.level);
 
 /**
  * The request service's application service: turns an authenticated call (REST, gRPC or ingest
@@ -71,20 +69,22 @@ export class RequestCommands {
       case 'ReviseRequest':
         return { ...input, by, entry: await this.#catalog.snapshot(input.content.entryId, input.content.entryVersion) };
       case 'SubmitRequest':
-      case 'ResubmitRequest':
-        return { ...input, by, autoGrantUnconditional: this.#autoGrant } as ShareCommand;
+      case 'ResubmitRequest': {
+        // CAT-04, CAT-05: judged again against the entry's current published version when it reaches the provider.
+        const { state } = await this.#store.state(shareRequestDecider, shareId);
+        const entry = state.content === null ? null : await this.#catalog.snapshot(state.content.entryId);
+        return { ...input, by, autoGrantUnconditional: this.#autoGrant, entry } as ShareCommand;
+      }
       case 'RequestScopeChange': {
         const { state } = await this.#store.state(shareRequestDecider, shareId);
         const entry = state.content === null ? null : await this.#catalog.snapshot(state.content.entryId, state.content.entryVersion);
         return { ...input, by, entry };
       }
       case 'OpenDispute': {
-        // DSP-01: a dispute across levels or regions goes to the common superior authority.
+        // DSP-01: the same-level authority coordinates; across levels or regions, the common superior authority.
         const { state } = await this.#store.state(shareRequestDecider, shareId);
-        const a = this.#directory.get(state.requester);
-        const b = this.#directory.get(state.provider);
-        const crossLevel = a === undefined || b === undefined || levelOf(a) !== levelOf(b) || a.regionCode !== b.regionCode;
-        return { ...input, by, crossLevel };
+        const { crossLevel, authority } = disputeAuthority(this.#directory.get(state.requester), this.#directory.get(state.provider), this.#directory.all());
+        return { ...input, by, crossLevel, authority };
       }
       default:
         return { ...input, by } as ShareCommand;

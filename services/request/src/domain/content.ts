@@ -22,6 +22,11 @@ export interface CatalogSnapshot {
   latestVersion: number;
   /** The version asked for (0 = the latest); null when that version was never published. */
   version: PublishedVersion | null;
+  /**
+   * The entry's current published version (latestVersion): the one every request is judged against
+   * (CAT-04, CAT-05), whatever version it names; null while none was published.
+   */
+  current: PublishedVersion | null;
 }
 
 const blank = (s: string | null | undefined): boolean => s === null || s === undefined || s.trim() === '';
@@ -56,7 +61,7 @@ export const itemViolations = (items: readonly string[], version: PublishedVersi
 
 /**
  * Checks a request against the law and the catalog and fills what the catalog decides (the
- * provider, the version). Throws one GOV_ERR_INPUT_INVALID that names every bad field.
+ * provider, and the version: the current one, CAT-04/CAT-05). Throws one GOV_ERR_INPUT_INVALID that names every bad field.
  */
 export const resolveRequest = (c: ShareRequestContent, entry: CatalogSnapshot | null, requester: string, at: Date): { content: ShareRequestContent; entry: CatalogSnapshot; version: PublishedVersion } => {
   const out: Found[] = [];
@@ -80,9 +85,13 @@ export const resolveRequest = (c: ShareRequestContent, entry: CatalogSnapshot | 
   else if (entry === null) need('content.entryId', false, `entry ${c.entryId} is not in the platform catalog`, 'REQ-02');
   else if (entry.status !== 'PUBLISHED') need('content.entryId', false, `entry ${c.entryId} is not published: requests name published catalog entries only`, 'REQ-02');
   else if (entry.version === null) need('content.entryVersion', false, `version ${c.entryVersion} of entry ${c.entryId} was never published (latest: ${entry.latestVersion})`, 'REQ-02');
+  else if (entry.current === null) need('content.entryId', false, `entry ${c.entryId} has no published version in the catalog view`, 'REQ-02');
+  // CAT-04, CAT-05: a request is judged against the entry's current published version, whatever
+  // version it names: an older version neither revives data that is no longer shared nor brings
+  // back its share attribute (and with it the 1- or 10-day reply clock and the auto-grant).
   // CAT-04: not-shared data cannot be requested.
-  else if (entry.version.shareAttribute === 'NOT_SHARED') need('content.entryId', false, `entry ${c.entryId} is not shared (不予共享): it cannot be requested`, 'CAT-04');
-  else version = entry.version;
+  else if (entry.current.shareAttribute === 'NOT_SHARED') need('content.entryId', false, `entry ${c.entryId} is not shared (不予共享) since version ${entry.current.version}: it cannot be requested`, 'CAT-04');
+  else version = entry.current;
 
   if (entry !== null && !blank(c.provider) && c.provider !== entry.provider) need('content.provider', false, `the provider of entry ${c.entryId} is ${entry.provider}`, 'REQ-02');
   if (entry !== null && entry.provider === requester) need('content.provider', false, 'a department does not request its own data', 'REQ-02');

@@ -13,15 +13,19 @@ export const auditor: Actor = { departmentId: 'dept-audit-office', roles: ['audi
 export const ENTRY = 'entry-1';
 export const SHARE = 'share-1';
 
-export const conditionalEntry = (over: Partial<CatalogSnapshot> = {}): CatalogSnapshot => ({
-  entryId: ENTRY,
-  status: 'PUBLISHED',
-  provider: provider.departmentId,
-  name: '人口基础信息',
-  latestVersion: 1,
-  version: { version: 1, shareAttribute: 'CONDITIONAL', shareMethods: ['API', 'BATCH'], dataItems: ['citizen_id', 'name'] },
-  ...over,
-});
+/** A catalog snapshot; unless given, the current version is the one asked for. */
+export const conditionalEntry = (over: Partial<CatalogSnapshot> = {}): CatalogSnapshot => {
+  const e = {
+    entryId: ENTRY,
+    status: 'PUBLISHED' as const,
+    provider: provider.departmentId,
+    name: '人口基础信息',
+    latestVersion: 1,
+    version: { version: 1, shareAttribute: 'CONDITIONAL' as const, shareMethods: ['API' as const, 'BATCH' as const], dataItems: ['citizen_id', 'name'] },
+    ...over,
+  };
+  return { ...e, current: over.current === undefined ? e.version : over.current };
+};
 
 export const unconditionalEntry = (): CatalogSnapshot => conditionalEntry({ version: { version: 1, shareAttribute: 'UNCONDITIONAL', shareMethods: ['API'], dataItems: ['citizen_id', 'name'] } });
 
@@ -61,7 +65,7 @@ export const consentedHistory = (entry = conditionalEntry(), at = T0): RequestEv
   play([[{ kind: 'ApproveInternally', by: requester, approver: 'Director Zhao' }, at]], draftedHistory(entry, requestContent(), at));
 
 export const submittedHistory = (entry = conditionalEntry(), at = T0, autoGrant = false): RequestEvent[] =>
-  play([[{ kind: 'SubmitRequest', by: requester, autoGrantUnconditional: autoGrant }, at]], consentedHistory(entry, at));
+  play([[{ kind: 'SubmitRequest', by: requester, autoGrantUnconditional: autoGrant, entry }, at]], consentedHistory(entry, at));
 
 export const approvedHistory = (at = T0): RequestEvent[] =>
   play(

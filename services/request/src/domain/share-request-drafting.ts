@@ -1,18 +1,36 @@
 import type { RequestEvent, SuppliedMaterial } from '@govmesh/contracts/avro';
 import { GovError, forbidden, ruleViolated, type CommandContext, type DecisionDeps } from '@govmesh/backbone';
-import { assertPeriodUntil, resolveRequest } from './content.ts';
+import { assertPeriodUntil, resolveRequest, type CatalogSnapshot } from './content.ts';
 import type { ShareRequestState } from './share-request.ts';
 import { DELIVERY_WORKING_DAYS, REPLY_WORKING_DAYS, requireRequester, requireStatus, text, type Decide } from './share-request-rules.ts';
 
 /** Drafting and submission (regulation.md 5.2): draft, revise, the office head's consent, submission (the reply clock starts), withdrawal. */
 
-/** The submission (or resubmission) starts the reply clock; unconditional data may be granted at once. */
-export const submitted = (s: ShareRequestState, ctx: CommandContext, deps: DecisionDeps, autoGrant: boolean, supplied: SuppliedMaterial[] | null): RequestEvent[] => {
+/**
+ * CAT-04, CAT-05: when the request reaches the provider it is judged again against the entry's
+ * current published version: data no longer shared is not requested, and a changed share attribute
+ * (another reply clock, another auto-grant) needs a revised request that its office head consents to.
+ */
+const judgeAgainstCurrentVersion = (s: ShareRequestState, entry: CatalogSnapshot | null | undefined, at: Date): void => {
+  const r = resolveRequest(s.content!, entry ?? null, s.requester, at);
+  if (r.version.shareAttribute !== s.shareAttribute) {
+    throw ruleViolated('CAT-05', `entry ${r.entry.entryId} is ${r.version.shareAttribute} since version ${r.version.version}; the request was drafted for ${s.shareAttribute ?? 'unknown'} data: revise the request (its office head consents again) before it is submitted`);
+  }
+};
+
+/**
+ * The submission (or resubmission) starts the reply clock; unconditional data may be granted at once.
+ * After a missing-materials notice sent past the reply deadline the resubmission restarts nothing:
+ * the reply stays due at the missed deadline (REQ-05, APR-02).
+ */
+export const submitted = (s: ShareRequestState, ctx: CommandContext, deps: DecisionDeps, autoGrant: boolean, supplied: SuppliedMaterial[] | null, entry: CatalogSnapshot | null | undefined): RequestEvent[] => {
+  judgeAgainstCurrentVersion(s, entry, ctx.at);
   const content = s.content!;
   const unconditional = s.shareAttribute === 'UNCONDITIONAL';
-  const replyWorkingDays = unconditional ? REPLY_WORKING_DAYS.UNCONDITIONAL : REPLY_WORKING_DAYS.CONDITIONAL;
+  const keepMissedDeadline = supplied !== null && s.missingMaterialsLate && s.reply !== null;
+  const replyWorkingDays = keepMissedDeadline ? s.reply!.workingDays : unconditional ? REPLY_WORKING_DAYS.UNCONDITIONAL : REPLY_WORKING_DAYS.CONDITIONAL;
   const receivedAt = ctx.at.toISOString();
-  const replyDueAt = deps.calendar.addWorkingDays(ctx.at, replyWorkingDays).toISOString();
+  const replyDueAt = keepMissedDeadline ? s.reply!.dueAt : deps.calendar.addWorkingDays(ctx.at, replyWorkingDays).toISOString();
   const events: RequestEvent[] = [
     supplied === null
       ? { type: 'ShareRequestSubmitted', data: { shareId: s.shareId, submittedBy: s.requester, provider: s.provider, receivedAt, replyWorkingDays, replyDueAt } }
@@ -27,6 +45,7 @@ export const submitted = (s: ShareRequestState, ctx: CommandContext, deps: Decis
       data: {
         shareId: s.shareId, approvedBy: `platform:${s.platform}`, headApprover: null, automatic: true, dataItems: [...content.dataItems], conditions: '', disposalRequirement: '',
         deliveryDueAt: deps.calendar.addWorkingDays(ctx.at, DELIVERY_WORKING_DAYS).toISOString(),
+        replyDueAt, late: ctx.at.getTime() > Date.parse(replyDueAt),
       },
     });
   }
@@ -65,7 +84,7 @@ export const submitRequest: Decide<'SubmitRequest'> = (cmd, s, ctx, deps) => {
   if (s.status === 'DRAFT') throw ruleViolated('REQ-02', `the head of ${s.requester}'s sharing office must consent before the request is submitted`);
   requireStatus(s, ['INTERNAL_APPROVED'], 'REQ-02', 'submitting');
   assertPeriodUntil(s.content!.periodUntil, ctx.at, 'content.periodUntil', 'REQ-03');
-  return submitted(s, ctx, deps, cmd.autoGrantUnconditional, null);
+  return submitted(s, ctx, deps, cmd.autoGrantUnconditional, null, cmd.entry);
 };
 
 export const withdrawRequest: Decide<'WithdrawRequest'> = (cmd, s, ctx) => {

@@ -16,7 +16,10 @@ export const notifyMissingMaterials: Decide<'NotifyMissingMaterials'> = (cmd, s,
     ...(cmd.items.findIndex((o) => o.name.trim() === m.name.trim()) !== i ? [{ field: `items[${i}].name`, description: `${m.name} appears twice` }] : []),
   ]);
   if (v.length > 0) throw inputInvalid(v, 'REQ-05');
-  return [{ type: 'MissingMaterialsNotified', data: { shareId: s.shareId, notifiedBy: cmd.by.departmentId, items: cmd.items.map((m) => ({ name: m.name.trim(), description: m.description.trim() })) } }];
+  // REQ-05, APR-02: a notice after the reply deadline is late, and the resubmission will not restart the clock.
+  const replyDueAt = s.reply!.dueAt;
+  const late = ctx.at.getTime() > Date.parse(replyDueAt);
+  return [{ type: 'MissingMaterialsNotified', data: { shareId: s.shareId, notifiedBy: cmd.by.departmentId, items: cmd.items.map((m) => ({ name: m.name.trim(), description: m.description.trim() })), replyDueAt, late } }];
 };
 
 export const resubmitRequest: Decide<'ResubmitRequest'> = (cmd, s, ctx, deps) => {
@@ -31,7 +34,7 @@ export const resubmitRequest: Decide<'ResubmitRequest'> = (cmd, s, ctx, deps) =>
   if (unanswered.length > 0) v.push({ field: 'supplied', description: `the notice also asked for: ${unanswered.map((m) => m.name).join(', ')}` });
   if (v.length > 0) throw inputInvalid(v, 'REQ-05');
   assertPeriodUntil(s.content!.periodUntil, ctx.at, 'content.periodUntil', 'REQ-03');
-  return submitted(s, ctx, deps, cmd.autoGrantUnconditional, cmd.supplied.map((m) => ({ name: m.name.trim(), reference: m.reference.trim() })));
+  return submitted(s, ctx, deps, cmd.autoGrantUnconditional, cmd.supplied.map((m) => ({ name: m.name.trim(), reference: m.reference.trim() })), cmd.entry);
 };
 
 export const requestReplyExtension: Decide<'RequestReplyExtension'> = (cmd, s, ctx) => {
@@ -67,7 +70,14 @@ export const replyToRequest: Decide<'ReplyToRequest'> = (cmd, s, ctx, deps) => {
   requireStatus(s, ['SUBMITTED'], 'APR-01', 'replying');
   // APR-01: the reply needs the consent of the head of the provider's sharing office.
   text('headApprover', cmd.headApprover, 'APR-01', "name of the head of the provider's sharing office who consents to the reply");
+  // APR-02, APR-06, SUP-04: the reply records the deadline in force and whether it met it, whatever the watcher flagged.
+  const replyDueAt = s.reply!.dueAt;
+  const late = ctx.at.getTime() > Date.parse(replyDueAt);
   if (cmd.decision === 'APPROVE') {
+    // CAT-05: unconditional data is granted without conditions added on the provider's own authority.
+    if (s.shareAttribute === 'UNCONDITIONAL' && !blank(cmd.conditions)) {
+      throw ruleViolated('CAT-05', `conditions: ${s.entryName} is unconditional data (无条件共享): it is granted without added conditions; leave conditions empty`);
+    }
     return [{
       type: 'ShareRequestApproved',
       data: {
@@ -75,6 +85,7 @@ export const replyToRequest: Decide<'ReplyToRequest'> = (cmd, s, ctx, deps) => {
         conditions: cmd.conditions.trim(), disposalRequirement: cmd.disposalRequirement.trim(),
         // DLV-01: delivery within 20 working days of the agreeing reply.
         deliveryDueAt: deps.calendar.addWorkingDays(ctx.at, DELIVERY_WORKING_DAYS).toISOString(),
+        replyDueAt, late,
       },
     }];
   }
@@ -91,5 +102,5 @@ export const replyToRequest: Decide<'ReplyToRequest'> = (cmd, s, ctx, deps) => {
         : `incomplete materials are not a ground for refusal: the notice already listed what was missing and the requester supplied it; refuse on substance or approve`,
     );
   }
-  return [{ type: 'ShareRequestRefused', data: { shareId: s.shareId, refusedBy: cmd.by.departmentId, headApprover: cmd.headApprover.trim(), reasons: cmd.reasons.map((r) => ({ ground: r.ground, detail: r.detail.trim() })) } }];
+  return [{ type: 'ShareRequestRefused', data: { shareId: s.shareId, refusedBy: cmd.by.departmentId, headApprover: cmd.headApprover.trim(), reasons: cmd.reasons.map((r) => ({ ground: r.ground, detail: r.detail.trim() })), replyDueAt, late } }];
 };

@@ -26,9 +26,11 @@ export const requestScopeChange: Decide<'RequestScopeChange'> = (cmd, s, ctx) =>
   requireStatus(s, ['ACTIVE'], 'USE-01', 'a scope change');
   if (s.pendingScopeChange !== null) throw ruleViolated('USE-01', 'a scope change is already waiting for the provider');
   const c = cmd.change;
-  const version = cmd.entry?.version ?? null;
+  // CAT-04: a wider use is judged against the entry's current published version, not the one granted.
+  const version = cmd.entry?.current ?? null;
+  if (version?.shareAttribute === 'NOT_SHARED') throw ruleViolated('CAT-04', `entry ${s.content!.entryId} is not shared (不予共享) since version ${version.version}: the use is not widened`);
   const v = version === null
-    ? [{ field: 'change.dataItems', description: `entry ${s.content!.entryId} version ${s.content!.entryVersion} is not in the catalog view` }]
+    ? [{ field: 'change.dataItems', description: `entry ${s.content!.entryId} has no published version in the catalog view` }]
     : itemViolations(c.dataItems, version, s.content!.entryId, 'change.dataItems').map((x) => x.violation);
   if (blank(c.useScenario)) v.push({ field: 'change.useScenario', description: 'required' });
   if (blank(c.useScope)) v.push({ field: 'change.useScope', description: 'required' });

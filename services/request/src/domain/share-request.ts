@@ -21,8 +21,11 @@ import { checkDeadlines } from './share-request-deadlines.ts';
  * day for unconditional data, 10 for conditional. A missing-materials notice stops it and the
  * resubmission restarts it in full: S1 Art. 21 does not say whether the clock pauses or restarts,
  * and a full restart is the reading under which the provider always has the whole statutory period
- * to review a complete request (regulation.md 5.2 marks the point as uncertain). The one extension
- * (APR-03) is counted from the deadline it extends and may be asked for once per request.
+ * to review a complete request (regulation.md 5.2 marks the point as uncertain). A notice sent after
+ * the deadline is late and restarts nothing: the reply stays due at the missed deadline. The one
+ * extension (APR-03) is counted from the deadline it extends and may be asked for once per request.
+ * Approvals, refusals and notices record the deadline in force and whether they met it. At each
+ * submission the request is judged against the entry's current published version (CAT-04, CAT-05).
  *
  * Delivery (DLV-01): an approved share becomes ACTIVE when delivery starts. The exchange service
  * will report that on its own topic; until it exists, StartDelivery comes from the provider or a
@@ -67,12 +70,15 @@ export interface ShareRequestState {
   reply: ReplyClock | null;
   /** The one missing-materials notice (REQ-05), null until sent. */
   missingMaterials: MissingMaterial[] | null;
+  /** The notice came after the reply deadline: the resubmission gets no fresh reply period (REQ-05, APR-02). */
+  missingMaterialsLate: boolean;
   supplied: SuppliedMaterial[];
   extension: 'NONE' | 'REQUESTED' | 'GRANTED' | 'REFUSED';
   extensionDays: number;
   refusal: { refusedBy: string; headApprover: string; reasons: RefusalReason[] } | null;
   approval: { approvedBy: string; headApprover: string | null; automatic: boolean; conditions: string; disposalRequirement: string; deliveryDueAt: string; deliveryOverdue: boolean; delivered: boolean } | null;
-  dispute: { stage: DisputeStage; crossLevel: boolean; grounds: string; outcome: DisputeOutcome | null } | null;
+  /** authority: the competent department that coordinates and records the government's decision (DSP-01); null when none is known. */
+  dispute: { stage: DisputeStage; crossLevel: boolean; authority: string | null; grounds: string; outcome: DisputeOutcome | null } | null;
   /** What the requester may do with the data: the request's terms, changed only with the provider's consent (USE-01). */
   terms: UseTerms | null;
   pendingScopeChange: { change: ScopeChange; reason: string } | null;
@@ -88,14 +94,14 @@ export type ShareCommand =
   | { kind: 'DraftRequest'; by: Actor; shareId: string; content: ShareRequestContent; entry: CatalogSnapshot | null }
   | { kind: 'ReviseRequest'; by: Actor; content: ShareRequestContent; entry: CatalogSnapshot | null }
   | { kind: 'ApproveInternally'; by: Actor; approver: string }
-  | { kind: 'SubmitRequest'; by: Actor; autoGrantUnconditional: boolean }
+  | { kind: 'SubmitRequest'; by: Actor; autoGrantUnconditional: boolean; entry: CatalogSnapshot | null }
   | { kind: 'NotifyMissingMaterials'; by: Actor; items: MissingMaterial[] }
-  | { kind: 'ResubmitRequest'; by: Actor; supplied: SuppliedMaterial[]; autoGrantUnconditional: boolean }
+  | { kind: 'ResubmitRequest'; by: Actor; supplied: SuppliedMaterial[]; autoGrantUnconditional: boolean; entry: CatalogSnapshot | null }
   | { kind: 'RequestReplyExtension'; by: Actor; workingDays: number; reason: string }
   | { kind: 'DecideReplyExtension'; by: Actor; grant: boolean; reason: string }
   | { kind: 'ReplyToRequest'; by: Actor; decision: 'APPROVE' | 'REFUSE'; headApprover: string; reasons: RefusalReason[]; conditions: string; disposalRequirement: string }
   | { kind: 'WithdrawRequest'; by: Actor; reason: string }
-  | { kind: 'OpenDispute'; by: Actor; grounds: string; crossLevel: boolean }
+  | { kind: 'OpenDispute'; by: Actor; grounds: string; crossLevel: boolean; authority: string | null }
   | { kind: 'EscalateDispute'; by: Actor; reason: string }
   | { kind: 'ResolveDispute'; by: Actor; outcome: DisputeOutcome; decision: string; reference: string }
   | { kind: 'StartDelivery'; by: Actor; shareMethod: ShareMethod | null }
@@ -127,6 +133,7 @@ export const initialState = (): ShareRequestState => ({
   internalApprover: null,
   reply: null,
   missingMaterials: null,
+  missingMaterialsLate: false,
   supplied: [],
   extension: 'NONE',
   extensionDays: 0,
@@ -189,9 +196,12 @@ export const evolve = (s: ShareRequestState, e: RequestEvent): ShareRequestState
     case 'ShareRequestSubmitted':
       return { ...s, status: 'SUBMITTED', reply: { receivedAt: e.data.receivedAt, workingDays: e.data.replyWorkingDays, dueAt: e.data.replyDueAt, overdueFlaggedFor: null } };
     case 'MissingMaterialsNotified':
-      return { ...s, status: 'MATERIALS_REQUESTED', missingMaterials: e.data.items };
-    case 'ShareRequestResubmitted':
-      return { ...s, status: 'SUBMITTED', supplied: e.data.supplied, reply: { receivedAt: e.data.receivedAt, workingDays: e.data.replyWorkingDays, dueAt: e.data.replyDueAt, overdueFlaggedFor: null } };
+      return { ...s, status: 'MATERIALS_REQUESTED', missingMaterials: e.data.items, missingMaterialsLate: e.data.late === true };
+    case 'ShareRequestResubmitted': {
+      // After a late notice the deadline stays the missed one: a flag already raised for it stands.
+      const flagged = s.reply !== null && s.reply.dueAt === e.data.replyDueAt ? s.reply.overdueFlaggedFor : null;
+      return { ...s, status: 'SUBMITTED', supplied: e.data.supplied, reply: { receivedAt: e.data.receivedAt, workingDays: e.data.replyWorkingDays, dueAt: e.data.replyDueAt, overdueFlaggedFor: flagged } };
+    }
     case 'ReplyExtensionRequested':
       return { ...s, extension: 'REQUESTED', extensionDays: e.data.workingDays };
     case 'ReplyDeadlineExtended':
@@ -214,9 +224,9 @@ export const evolve = (s: ShareRequestState, e: RequestEvent): ShareRequestState
     case 'DeliveryOverdue':
       return s.approval === null ? s : { ...s, approval: { ...s.approval, deliveryOverdue: true } };
     case 'DisputeOpened':
-      return { ...s, status: 'IN_DISPUTE', dispute: { stage: 'NEGOTIATION', crossLevel: e.data.crossLevel, grounds: e.data.grounds, outcome: null } };
+      return { ...s, status: 'IN_DISPUTE', dispute: { stage: 'NEGOTIATION', crossLevel: e.data.crossLevel, authority: e.data.authority, grounds: e.data.grounds, outcome: null } };
     case 'DisputeEscalated':
-      return s.dispute === null ? s : { ...s, dispute: { ...s.dispute, stage: e.data.toStage } };
+      return s.dispute === null ? s : { ...s, dispute: { ...s.dispute, stage: e.data.toStage, authority: e.data.authority ?? s.dispute.authority } };
     case 'DisputeResolved': {
       const dispute = s.dispute === null ? null : { ...s.dispute, outcome: e.data.outcome };
       if (e.data.outcome === 'REFUSAL_UPHELD' || e.data.deliveryDueAt === null) return { ...s, status: 'REFUSED', dispute };

@@ -24,28 +24,28 @@ const notice: ShareCommand = { kind: 'NotifyMissingMaterials', by: provider, ite
 // ---- REQ-02: internal consent before submission -------------------------------------------------
 
 test("REQ-02: a request is submitted only after the head of the requester's sharing office consents", () => {
-  spec.given(draftedHistory()).when({ kind: 'SubmitRequest', by: requester, autoGrantUnconditional: false }, { at }).thenThrows('GOV_ERR_RULE_VIOLATED', 'REQ-02', /must consent before the request is submitted/);
+  spec.given(draftedHistory()).when({ kind: 'SubmitRequest', by: requester, autoGrantUnconditional: false, entry: conditionalEntry() }, { at }).thenThrows('GOV_ERR_RULE_VIOLATED', 'REQ-02', /must consent before the request is submitted/);
   spec.given(draftedHistory()).when({ kind: 'ApproveInternally', by: requester, approver: ' ' }, { at }).thenThrows('GOV_ERR_INPUT_INVALID', 'REQ-02', /approver/);
   spec.given(draftedHistory()).when({ kind: 'ApproveInternally', by: provider, approver: 'Director Wang' }, { at }).thenThrows('GOV_ERR_AUTH_FORBIDDEN', 'REQ-02');
-  assert.deepEqual(types(spec.given(consentedHistory()).when({ kind: 'SubmitRequest', by: requester, autoGrantUnconditional: false }, { at }).thenEvents()), ['ShareRequestSubmitted']);
+  assert.deepEqual(types(spec.given(consentedHistory()).when({ kind: 'SubmitRequest', by: requester, autoGrantUnconditional: false, entry: conditionalEntry() }, { at }).thenEvents()), ['ShareRequestSubmitted']);
 });
 
 test('REQ-02: revising the request voids the consent', () => {
   const revised = play([[{ kind: 'ReviseRequest', by: requester, content: requestContent({ dataItems: ['citizen_id', 'name'] }), entry: conditionalEntry() }, at]], consentedHistory());
   assert.equal(stateOf(revised).status, 'DRAFT');
   assert.equal(stateOf(revised).internalApprover, null);
-  spec.given(revised).when({ kind: 'SubmitRequest', by: requester, autoGrantUnconditional: false }, { at }).thenThrows('GOV_ERR_RULE_VIOLATED', 'REQ-02');
+  spec.given(revised).when({ kind: 'SubmitRequest', by: requester, autoGrantUnconditional: false, entry: conditionalEntry() }, { at }).thenThrows('GOV_ERR_RULE_VIOLATED', 'REQ-02');
 });
 
 test('REQ-03: a request whose period of use has ended by the time of submission is not submitted', () => {
   const h = play([[{ kind: 'DraftRequest', by: requester, shareId: SHARE, content: requestContent({ periodUntil: '2026-09-30' }), entry: conditionalEntry() }, at], [{ kind: 'ApproveInternally', by: requester, approver: 'Director Zhao' }, at]]);
-  spec.given(h).when({ kind: 'SubmitRequest', by: requester, autoGrantUnconditional: false }, { at: cst('2026-10-08T09:00:00') }).thenThrows('GOV_ERR_INPUT_INVALID', 'REQ-03', /content\.periodUntil: the period of use has already ended/);
+  spec.given(h).when({ kind: 'SubmitRequest', by: requester, autoGrantUnconditional: false, entry: conditionalEntry() }, { at: cst('2026-10-08T09:00:00') }).thenThrows('GOV_ERR_INPUT_INVALID', 'REQ-03', /content\.periodUntil: the period of use has already ended/);
 });
 
 // ---- APR-02: reply deadlines on the working-day calendar ----------------------------------------
 
 test('APR-02: unconditional data: the reply is due in 1 working day, and Sunday 20 Sep 2026 is a make-up working day', () => {
-  const [ev] = spec.given(consentedHistory(unconditionalEntry())).when({ kind: 'SubmitRequest', by: requester, autoGrantUnconditional: false }, { at: cst('2026-09-18T10:00:00') }).thenEvents();
+  const [ev] = spec.given(consentedHistory(unconditionalEntry())).when({ kind: 'SubmitRequest', by: requester, autoGrantUnconditional: false, entry: unconditionalEntry() }, { at: cst('2026-09-18T10:00:00') }).thenEvents();
   assert.equal(ev?.type, 'ShareRequestSubmitted');
   assert.equal(data([ev!], 'ShareRequestSubmitted')?.replyWorkingDays, 1);
   assert.equal(data([ev!], 'ShareRequestSubmitted')?.replyDueAt, endOf('2026-09-20'));
@@ -53,21 +53,21 @@ test('APR-02: unconditional data: the reply is due in 1 working day, and Sunday 
 
 test('APR-02: conditional data: the reply is due in 10 working days, across the 2026 National Day week', () => {
   const submittedAt = cst('2026-09-30T15:00:00');
-  const [ev] = spec.given(consentedHistory(conditionalEntry(), submittedAt)).when({ kind: 'SubmitRequest', by: requester, autoGrantUnconditional: true }, { at: submittedAt }).thenEvents();
+  const [ev] = spec.given(consentedHistory(conditionalEntry(), submittedAt)).when({ kind: 'SubmitRequest', by: requester, autoGrantUnconditional: true, entry: conditionalEntry() }, { at: submittedAt }).thenEvents();
   // 10-08 (1), 10-09 (2), Saturday 10-10 make-up (3), 10-12..10-16 (4-8), 10-19 (9), 10-20 (10)
   assert.equal(data([ev!], 'ShareRequestSubmitted')?.replyDueAt, endOf('2026-10-20'));
   assert.equal(data([ev!], 'ShareRequestSubmitted')?.receivedAt, submittedAt.toISOString());
 });
 
 test('APR-02: with UNCONDITIONAL_AUTO_GRANT the platform grants a complete unconditional request at once; conditional data never', () => {
-  const auto = spec.given(consentedHistory(unconditionalEntry())).when({ kind: 'SubmitRequest', by: requester, autoGrantUnconditional: true }, { at }).thenEvents();
+  const auto = spec.given(consentedHistory(unconditionalEntry())).when({ kind: 'SubmitRequest', by: requester, autoGrantUnconditional: true, entry: unconditionalEntry() }, { at }).thenEvents();
   assert.deepEqual(types(auto), ['ShareRequestSubmitted', 'ShareRequestApproved']);
   assert.equal(data(auto, 'ShareRequestApproved')?.automatic, true);
   assert.equal(data(auto, 'ShareRequestApproved')?.approvedBy, 'platform:national');
   assert.equal(data(auto, 'ShareRequestApproved')?.headApprover, null);
-  const manual = spec.given(consentedHistory(unconditionalEntry())).when({ kind: 'SubmitRequest', by: requester, autoGrantUnconditional: false }, { at }).thenEvents();
+  const manual = spec.given(consentedHistory(unconditionalEntry())).when({ kind: 'SubmitRequest', by: requester, autoGrantUnconditional: false, entry: unconditionalEntry() }, { at }).thenEvents();
   assert.deepEqual(types(manual), ['ShareRequestSubmitted']);
-  const conditional = spec.given(consentedHistory()).when({ kind: 'SubmitRequest', by: requester, autoGrantUnconditional: true }, { at }).thenEvents();
+  const conditional = spec.given(consentedHistory()).when({ kind: 'SubmitRequest', by: requester, autoGrantUnconditional: true, entry: conditionalEntry() }, { at }).thenEvents();
   assert.deepEqual(types(conditional), ['ShareRequestSubmitted']);
 });
 
@@ -84,7 +84,7 @@ test('REQ-05: the notice lists what is missing (at least one item) and stops the
 });
 
 test('REQ-05: everything missing goes in one notice; a second notice is refused', () => {
-  const h = play([[notice, at], [{ kind: 'ResubmitRequest', by: requester, supplied: [{ name: 'legal basis document', reference: 'DOC-1' }, { name: 'case list', reference: 'DOC-2' }], autoGrantUnconditional: false }, at]], submittedHistory());
+  const h = play([[notice, at], [{ kind: 'ResubmitRequest', by: requester, supplied: [{ name: 'legal basis document', reference: 'DOC-1' }, { name: 'case list', reference: 'DOC-2' }], autoGrantUnconditional: false, entry: conditionalEntry() }, at]], submittedHistory());
   spec.given(h).when({ kind: 'NotifyMissingMaterials', by: provider, items: [{ name: 'another thing', description: '' }] }, { at }).thenThrows('GOV_ERR_RULE_VIOLATED', 'REQ-05', /one notice/);
 });
 
@@ -100,9 +100,9 @@ test('REQ-05: a refusal whose only reason is incompleteness is refused, pointing
 
 test('REQ-05: the resubmission supplies every listed item and restarts the reply clock in full', () => {
   const h = play([[notice, cst('2026-09-21T09:00:00')]], submittedHistory(conditionalEntry(), cst('2026-09-18T10:00:00')));
-  spec.given(h).when({ kind: 'ResubmitRequest', by: requester, supplied: [{ name: 'case list', reference: 'DOC-2' }], autoGrantUnconditional: false }, { at }).thenThrows('GOV_ERR_INPUT_INVALID', 'REQ-05', /supplied: the notice also asked for: legal basis document/);
+  spec.given(h).when({ kind: 'ResubmitRequest', by: requester, supplied: [{ name: 'case list', reference: 'DOC-2' }], autoGrantUnconditional: false, entry: conditionalEntry() }, { at }).thenThrows('GOV_ERR_INPUT_INVALID', 'REQ-05', /supplied: the notice also asked for: legal basis document/);
   const resubmittedAt = cst('2026-09-30T15:00:00');
-  const ev = spec.given(h).when({ kind: 'ResubmitRequest', by: requester, supplied: [{ name: 'legal basis document', reference: 'DOC-1' }, { name: 'case list', reference: 'DOC-2' }], autoGrantUnconditional: false }, { at: resubmittedAt }).thenEvents();
+  const ev = spec.given(h).when({ kind: 'ResubmitRequest', by: requester, supplied: [{ name: 'legal basis document', reference: 'DOC-1' }, { name: 'case list', reference: 'DOC-2' }], autoGrantUnconditional: false, entry: conditionalEntry() }, { at: resubmittedAt }).thenEvents();
   assert.deepEqual(types(ev), ['ShareRequestResubmitted']);
   assert.equal(data(ev, 'ShareRequestResubmitted')?.receivedAt, resubmittedAt.toISOString());
   assert.equal(data(ev, 'ShareRequestResubmitted')?.replyDueAt, endOf('2026-10-20'), '10 fresh working days from the resubmission, across National Day');
@@ -218,15 +218,15 @@ test('the requester withdraws before the reply, never after', () => {
 // ---- DSP-01: the dispute ladder -----------------------------------------------------------------
 
 test('DSP-01: a dispute follows a refusal, opened by the requester with grounds', () => {
-  spec.given(submittedHistory()).when({ kind: 'OpenDispute', by: requester, grounds: 'x', crossLevel: false }, { at }).thenThrows('GOV_ERR_RULE_VIOLATED', 'DSP-01');
-  spec.given(refusedHistory()).when({ kind: 'OpenDispute', by: provider, grounds: 'x', crossLevel: false }, { at }).thenThrows('GOV_ERR_AUTH_FORBIDDEN', 'DSP-01');
-  spec.given(refusedHistory()).when({ kind: 'OpenDispute', by: requester, grounds: '', crossLevel: false }, { at }).thenThrows('GOV_ERR_INPUT_INVALID', 'DSP-01', /grounds/);
+  spec.given(submittedHistory()).when({ kind: 'OpenDispute', by: requester, grounds: 'x', crossLevel: false, authority: competent.departmentId }, { at }).thenThrows('GOV_ERR_RULE_VIOLATED', 'DSP-01');
+  spec.given(refusedHistory()).when({ kind: 'OpenDispute', by: provider, grounds: 'x', crossLevel: false, authority: competent.departmentId }, { at }).thenThrows('GOV_ERR_AUTH_FORBIDDEN', 'DSP-01');
+  spec.given(refusedHistory()).when({ kind: 'OpenDispute', by: requester, grounds: '', crossLevel: false, authority: competent.departmentId }, { at }).thenThrows('GOV_ERR_INPUT_INVALID', 'DSP-01', /grounds/);
 });
 
 test('DSP-01: same level: negotiation -> competent department coordination -> government decision, each step recorded', () => {
   const h = play(
     [
-      [{ kind: 'OpenDispute', by: requester, grounds: 'the allowance law names citizen ids', crossLevel: false }, at],
+      [{ kind: 'OpenDispute', by: requester, grounds: 'the allowance law names citizen ids', crossLevel: false, authority: competent.departmentId }, at],
       [{ kind: 'EscalateDispute', by: requester, reason: 'negotiation failed' }, at],
       [{ kind: 'EscalateDispute', by: competent, reason: 'coordination failed' }, at],
     ],
@@ -244,12 +244,11 @@ test('DSP-01: same level: negotiation -> competent department coordination -> go
   assert.equal(stateOf([...h, ...resolved]).status, 'APPROVED');
 });
 
-test('DSP-01: cross-level disputes go to the common superior authority before the government decides', () => {
+test('DSP-01: cross-level disputes go from negotiation to the common superior authority (there is no same-level one) before the government decides', () => {
   const h = play(
     [
-      [{ kind: 'OpenDispute', by: requester, grounds: 'g', crossLevel: true }, at],
+      [{ kind: 'OpenDispute', by: requester, grounds: 'g', crossLevel: true, authority: competent.departmentId }, at],
       [{ kind: 'EscalateDispute', by: provider, reason: 'no agreement' }, at],
-      [{ kind: 'EscalateDispute', by: requester, reason: 'no agreement' }, at],
     ],
     refusedHistory(),
   );
@@ -259,7 +258,7 @@ test('DSP-01: cross-level disputes go to the common superior authority before th
 });
 
 test('DSP-01: negotiation ends by agreement of the parties; a refusal upheld cannot be disputed again', () => {
-  const opened = play([[{ kind: 'OpenDispute', by: requester, grounds: 'g', crossLevel: false }, at]], refusedHistory());
+  const opened = play([[{ kind: 'OpenDispute', by: requester, grounds: 'g', crossLevel: false, authority: competent.departmentId }, at]], refusedHistory());
   spec.given(opened).when({ kind: 'EscalateDispute', by: competent, reason: 'x' }, { at }).thenThrows('GOV_ERR_AUTH_FORBIDDEN', 'DSP-01');
   spec.given(opened).when({ kind: 'ResolveDispute', by: provider, outcome: 'REFUSAL_UPHELD', decision: 'x', reference: '' }, { at }).thenThrows('GOV_ERR_AUTH_FORBIDDEN', 'DSP-01');
   spec.given(opened).when({ kind: 'ResolveDispute', by: competent, outcome: 'SHARE_GRANTED', decision: 'x', reference: '' }, { at }).thenThrows('GOV_ERR_AUTH_FORBIDDEN', 'DSP-01');
@@ -267,7 +266,7 @@ test('DSP-01: negotiation ends by agreement of the parties; a refusal upheld can
   assert.equal(stateOf(granted).status, 'APPROVED');
   const upheld = play([[{ kind: 'ResolveDispute', by: requester, outcome: 'REFUSAL_UPHELD', decision: 'we accept', reference: '' }, at]], opened);
   assert.equal(stateOf(upheld).status, 'REFUSED');
-  spec.given(upheld).when({ kind: 'OpenDispute', by: requester, grounds: 'again', crossLevel: false }, { at }).thenThrows('GOV_ERR_RULE_VIOLATED', 'DSP-01', /already disputed/);
+  spec.given(upheld).when({ kind: 'OpenDispute', by: requester, grounds: 'again', crossLevel: false, authority: competent.departmentId }, { at }).thenThrows('GOV_ERR_RULE_VIOLATED', 'DSP-01', /already disputed/);
 });
 
 // ---- USE-01: scope changes need the provider's consent ------------------------------------------
@@ -386,7 +385,7 @@ test('USE-02: at the end of purpose the requester confirms disposal as the provi
 test('USE-02: the lapse of the period of use ends the use once (watcher) and the terminated share is disposed of too', () => {
   const h = play([[{ kind: 'DraftRequest', by: requester, shareId: SHARE, content: requestContent({ periodUntil: '2026-10-09' }), entry: conditionalEntry() }, at]]);
   const active = play(
-    [[{ kind: 'ApproveInternally', by: requester, approver: 'Director Zhao' }, at], [{ kind: 'SubmitRequest', by: requester, autoGrantUnconditional: false }, at], [reply('APPROVE'), at], [{ kind: 'StartDelivery', by: provider, shareMethod: null }, at]],
+    [[{ kind: 'ApproveInternally', by: requester, approver: 'Director Zhao' }, at], [{ kind: 'SubmitRequest', by: requester, autoGrantUnconditional: false, entry: conditionalEntry() }, at], [reply('APPROVE'), at], [{ kind: 'StartDelivery', by: provider, shareMethod: null }, at]],
     h,
   );
   spec.given(active).when({ kind: 'CheckDeadlines' }, { at: cst('2026-10-09T23:00:00') }).then([]);
@@ -399,5 +398,5 @@ test('USE-02: the lapse of the period of use ends the use once (watcher) and the
 });
 
 test('commands on a request that does not exist are refused as not found', () => {
-  spec.given([]).when({ kind: 'SubmitRequest', by: requester, autoGrantUnconditional: false }, { at, aggregateId: 'nope' }).thenThrows('GOV_ERR_NOT_FOUND', undefined, /share request nope not found/);
+  spec.given([]).when({ kind: 'SubmitRequest', by: requester, autoGrantUnconditional: false, entry: conditionalEntry() }, { at, aggregateId: 'nope' }).thenThrows('GOV_ERR_NOT_FOUND', undefined, /share request nope not found/);
 });

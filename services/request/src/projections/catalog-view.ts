@@ -50,7 +50,7 @@ export class CatalogView {
     this.#db = db;
   }
 
-  /** The entry and the version asked for (0 = the latest); null when the entry is unknown here. */
+  /** The entry, the version asked for (0 = the latest) and the current one; null when the entry is unknown here. */
   async snapshot(entryId: string, version = 0): Promise<CatalogSnapshot | null> {
     if (entryId.trim() === '') return null;
     const em = this.#db.orm.em.fork();
@@ -58,13 +58,18 @@ export class CatalogView {
     if (entry === null) return null;
     const wanted = version > 0 ? version : entry.latestVersion;
     const v = wanted > 0 ? await em.findOne(RequestableVersionView, { entryId, version: wanted }) : null;
+    // CAT-04, CAT-05: the current version too, the one a request is judged against.
+    const cur = entry.latestVersion === wanted ? v : entry.latestVersion > 0 ? await em.findOne(RequestableVersionView, { entryId, version: entry.latestVersion }) : null;
+    const published = (x: typeof v) =>
+      x === null ? null : { version: x.version, shareAttribute: x.shareAttribute as ShareAttribute, shareMethods: x.shareMethods as ShareMethod[], dataItems: x.dataItems };
     return {
       entryId,
       status: entry.status === 'PUBLISHED' ? 'PUBLISHED' : 'UNPUBLISHED',
       provider: entry.provider,
       name: entry.name,
       latestVersion: entry.latestVersion,
-      version: v === null ? null : { version: v.version, shareAttribute: v.shareAttribute as ShareAttribute, shareMethods: v.shareMethods as ShareMethod[], dataItems: v.dataItems },
+      version: published(v),
+      current: published(cur),
     };
   }
 }
