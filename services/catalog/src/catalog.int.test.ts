@@ -97,6 +97,26 @@ describe('bad input gets a clear error and leaves nothing behind', () => {
     assert.equal((await provider().get(`/v1/entries/${id}`)).status, 404);
   });
 
+  test('CAT-03: the update frequency is mandatory over REST: missing or null, 400 problem+json naming updateFrequency, never a silent IRREGULAR; no event written', async () => {
+    const id = `e-${uuidv7()}`;
+    const { updateFrequency: _omit, ...withoutFrequency } = conditionalContent();
+    for (const content of [withoutFrequency, { ...withoutFrequency, updateFrequency: null }]) {
+      const r = await provider().post('/v1/entries', { entryId: id, content });
+      assert.equal(r.status, 400, JSON.stringify(r.body));
+      assert.match(r.contentType, /application\/problem\+json/);
+      assert.equal(r.body!['code'], 'GOV_ERR_INPUT_INVALID');
+      assert.ok(r.body!['violations'].some((v: { field: string }) => /(^|\.)content\.updateFrequency$/.test(v.field)), JSON.stringify(r.body));
+    }
+    assert.equal((await provider().get(`/v1/entries/${id}`)).status, 404);
+    // Nor through a revision of a draft.
+    const drafted = `e-${uuidv7()}`;
+    assert.equal((await provider().post('/v1/entries', { entryId: drafted, content: conditionalContent({ updateFrequency: 'WEEKLY' }) })).status, 201);
+    const revised = await provider().put(`/v1/entries/${drafted}/content`, { content: withoutFrequency });
+    assert.equal(revised.status, 400);
+    assert.ok(revised.body!['violations'].some((v: { field: string }) => /(^|\.)content\.updateFrequency$/.test(v.field)), JSON.stringify(revised.body));
+    assert.equal((await provider().get(`/v1/entries/${drafted}`)).body!['entry'].content.updateFrequency, 'WEEKLY');
+  });
+
   test('CAT-10: wrong role -> 403 problem+json; no token -> 401', async () => {
     const r = await competent().post('/v1/entries', { content: conditionalContent({ provider: 'dept-data-bureau' }) });
     assert.equal(r.status, 403);

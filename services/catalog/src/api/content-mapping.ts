@@ -10,19 +10,31 @@ export const contentJsonSchema = (registry: SchemaRegistry): JsonSchema => {
   return avroToJsonSchema(drafted.field('content')!.type, ['provider', 'sourceDepartment']);
 };
 
-/** Fills the optional fields a REST caller may leave out. */
-export const normalizeContent = (c: Partial<CatalogEntryContent>): CatalogEntryContent => ({
+/**
+ * CAT-03 (Art. 13), CAT-01: the mandatory enumerations (update frequency, share attribute, grade)
+ * are the department's statement, never a default the platform makes up for it.
+ */
+const MANDATORY = ['updateFrequency', 'shareAttribute', 'grade'] as const;
+
+/** Fills the optional fields a REST caller may leave out; a missing mandatory field is named, not defaulted. */
+export const normalizeContent = (c: Partial<CatalogEntryContent>): CatalogEntryContent => {
+  const missing = MANDATORY.filter((f) => c[f] === undefined || c[f] === null);
+  if (missing.length > 0) throw inputInvalid(missing.map((f) => ({ field: `content.${f}`, description: 'required (Art. 13): the department states it, no default is assumed' })), 'CAT-03');
+  return normalized(c as Partial<CatalogEntryContent> & Pick<CatalogEntryContent, (typeof MANDATORY)[number]>);
+};
+
+const normalized = (c: Partial<CatalogEntryContent> & Pick<CatalogEntryContent, (typeof MANDATORY)[number]>): CatalogEntryContent => ({
   name: c.name ?? '',
   code: c.code ?? '',
   abstract: c.abstract ?? '',
   provider: c.provider ?? '',
   sourceDepartment: c.sourceDepartment ?? '',
   classification: c.classification ?? '',
-  grade: c.grade ?? 'GENERAL',
+  grade: c.grade,
   dataItems: c.dataItems ?? [],
   format: c.format ?? '',
-  updateFrequency: c.updateFrequency ?? 'IRREGULAR',
-  shareAttribute: c.shareAttribute ?? 'CONDITIONAL',
+  updateFrequency: c.updateFrequency,
+  shareAttribute: c.shareAttribute,
   shareMethods: c.shareMethods ?? [],
   conditions: c.conditions === null || c.conditions === undefined ? null : { scope: c.conditions.scope, purpose: c.conditions.purpose, other: c.conditions.other ?? '' },
   notSharedReason: c.notSharedReason ?? null,

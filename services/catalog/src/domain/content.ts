@@ -1,4 +1,4 @@
-import type { CatalogEntryContent, Grade } from '@govmesh/contracts/avro';
+import { GradeValues, type CatalogEntryContent, type Grade } from '@govmesh/contracts/avro';
 import { inputInvalid, type FieldViolation } from '@govmesh/backbone';
 
 /**
@@ -18,6 +18,8 @@ export const contentViolations = (c: CatalogEntryContent): { rule: string; viola
   need('content.name', !blank(c.name), 'catalog name is required');
   need('content.code', !blank(c.code), 'resource code is required');
   need('content.provider', !blank(c.provider), 'providing department is required');
+  // CAT-09: the source department (数源部门) that provides the single sharing service for the data.
+  need('content.sourceDepartment', !blank(c.sourceDepartment), 'the source department (数源部门) is required: the provider, unless the competent authority named another', 'CAT-09');
   need('content.format', !blank(c.format), 'data format is required');
   need('content.classification', !blank(c.classification), 'classification is required');
   need('content.dataItems', c.dataItems.length > 0, 'at least one data item is required');
@@ -28,9 +30,14 @@ export const contentViolations = (c: CatalogEntryContent): { rule: string; viola
   const names = c.dataItems.map((i) => i.name.trim());
   const dup = names.find((n, i) => n !== '' && names.indexOf(n) !== i);
   need('content.dataItems', dup === undefined, `data item ${dup} appears twice`);
+  // SEC-10: the entry and each of its data items carry one of the three grades of GB/T 43697-2024.
+  const graded = (g: unknown): g is Grade => typeof g === 'string' && Object.hasOwn(GRADE_RANK, g);
+  const grades = `one of ${GradeValues.join(', ')} (核心数据 / 重要数据 / 一般数据)`;
+  need('content.grade', graded(c.grade), `the entry's grade is required: ${grades}`, 'SEC-10');
+  c.dataItems.forEach((item, i) => need(`content.dataItems[${i}].grade`, graded(item.grade), `each data item is graded: ${grades}`, 'SEC-10'));
   // SEC-11: grade "when in doubt, higher": the entry is graded at least as high as its most sensitive item.
-  const worst = c.dataItems.reduce((m, i) => Math.max(m, GRADE_RANK[i.grade]), 0);
-  need('content.grade', GRADE_RANK[c.grade] >= worst, 'the entry grade must be at least the highest data item grade', 'SEC-11');
+  const worst = c.dataItems.reduce((m, i) => Math.max(m, graded(i.grade) ? GRADE_RANK[i.grade] : 0), 0);
+  if (graded(c.grade)) need('content.grade', GRADE_RANK[c.grade] >= worst, 'the entry grade must be at least the highest data item grade', 'SEC-11');
 
   switch (c.shareAttribute) {
     case 'UNCONDITIONAL':
