@@ -239,6 +239,9 @@ describe('after the reply, over REST', () => {
     assert.equal(granted.body!['status'], 'APPROVED');
     const steps = (await historyOf(shareId)).filter((h) => h.type.startsWith('Dispute')).map((h) => `${h.type}:${String(h.data['toStage'] ?? h.data['stage'] ?? '')}`);
     assert.deepEqual(steps, ['DisputeOpened:', 'DisputeEscalated:COORDINATION', 'DisputeEscalated:GOVERNMENT_DECISION', 'DisputeResolved:GOVERNMENT_DECISION']);
+    // Who decides at each step: the same-level competent authority from the platform directory, and the government at its level.
+    const dispute = (await historyOf(shareId)).filter((h) => h.type.startsWith('Dispute'));
+    assert.deepEqual(dispute.map((h) => h.data['authority'] ?? h.data['decidedBy']), ['dept-data-bureau', 'dept-data-bureau', 'dept-data-bureau', 'government:dept-data-bureau']);
   });
 });
 
@@ -376,5 +379,80 @@ describe('deadlines on the real stack', () => {
     assert.equal((await overdueFlags()).length, 1, 'a later scan flags nothing more');
     const mine = await requester().get(`/v1/requests?requester=${REQUESTER}&overdue=true&limit=500`);
     assert.ok((mine.body!['shares'] as { shareId: string }[]).some((s) => s.shareId === shareId));
+  });
+});
+
+/** Publishes a new version of an entry through the catalog's update cycle and waits until the request service's view has it. */
+const republish = async (entryId: string, content: ReturnType<typeof conditionalContent>, version: number): Promise<void> => {
+  const p = restAs(catalog.httpUrl, platform.token(PROVIDER));
+  ok(await p.post(`/v1/entries/${entryId}/updates`, { trigger: 'LAW_CHANGE', description: 'the law changed' }));
+  ok(await p.put(`/v1/entries/${entryId}/content`, { content }));
+  ok(await p.post(`/v1/entries/${entryId}/assessments`, { kind: 'SECRECY_RISK', reference: `SR-${version}`, conclusion: 'reviewed' }));
+  ok(await p.post(`/v1/entries/${entryId}/assessments`, { kind: 'PERSONAL_INFORMATION', reference: `PIA-${version}`, conclusion: 'reviewed' }));
+  ok(await p.post(`/v1/entries/${entryId}/head-approval`, { approver: 'Director Wang' }));
+  ok(await p.post(`/v1/entries/${entryId}/submission`));
+  ok(await restAs(catalog.httpUrl, platform.token('dept-data-bureau')).post(`/v1/entries/${entryId}/publication`));
+  await waitFor(`${entryId} version ${version} in the request service's catalog view`, async () => {
+    const r = await requester().get(`/v1/requestable-entries/${entryId}`);
+    return r.status === 200 && r.body!['latestVersion'] === version ? r.body : undefined;
+  });
+};
+
+describe('the ways around the rules, over REST', () => {
+  test('CAT-04, CAT-05: a request naming an older version is judged against the current one: no old share attribute, clock or auto-grant; refused once the entry is not shared; a draft made before is refused at submission', async () => {
+    clock.set('2026-09-21T09:00:00+08:00');
+    const entryId = await publishEntry(conditionalContent({ shareAttribute: 'UNCONDITIONAL', conditions: null }));
+    await republish(entryId, conditionalContent(), 2);
+    // Version 1 (unconditional) named on the auto-granting replica: judged as version 2 (conditional).
+    const shareId = `sr-${uuidv7()}`;
+    const r = as(REQUESTER, autoGrantReplica.httpUrl);
+    ok(await r.post('/v1/requests', { shareId, ...requestBody(entryId, { entryVersion: 1 }) }));
+    ok(await r.post(`/v1/requests/${shareId}/internal-approval`, { approver: 'Director Zhao' }));
+    // A second draft, made while version 2 is current, submitted only after version 3.
+    const early = `sr-${uuidv7()}`;
+    ok(await requester().post('/v1/requests', { shareId: early, ...requestBody(entryId) }));
+    ok(await requester().post(`/v1/requests/${early}/internal-approval`, { approver: 'Director Zhao' }));
+    ok(await r.post(`/v1/requests/${shareId}/submission`));
+    const history = await historyOf(shareId);
+    assert.deepEqual(history.map((h) => h.type), ['ShareRequestDrafted', 'ShareRequestInternallyApproved', 'ShareRequestSubmitted'], 'no automatic grant');
+    assert.equal(history[0]!.data['shareAttribute'], 'CONDITIONAL');
+    assert.equal(history[2]!.data['replyWorkingDays'], 10);
+    assert.equal((history[0]!.data['content'] as Record<string, unknown>)['entryVersion'], 2);
+
+    await republish(entryId, conditionalContent({ shareAttribute: 'NOT_SHARED', shareMethods: [], conditions: null, notSharedReason: 'state secret', notSharedLegalBasis: '保守国家秘密法 Art. 2' }), 3);
+    for (const entryVersion of [1, 2, 0]) {
+      const old = await requester().post('/v1/requests', requestBody(entryId, { entryVersion }));
+      assert.equal(old.status, 400, `version ${entryVersion}`);
+      assert.equal(old.body!['rule'], 'CAT-04');
+    }
+    const late = await requester().post(`/v1/requests/${early}/submission`);
+    assert.equal(late.status, 400);
+    assert.equal(late.body!['rule'], 'CAT-04');
+    assert.equal((await requester().get(`/v1/requests/${early}`)).body!['share']['status'], 'INTERNAL_APPROVED');
+  });
+
+  test('CAT-05: an approval of unconditional data with added conditions is refused naming the field; without them it is granted', async () => {
+    clock.set('2026-09-21T09:00:00+08:00');
+    const shareId = await fileRequest(await publishEntry(conditionalContent({ shareAttribute: 'UNCONDITIONAL', conditions: null })));
+    const added = await provider().post(`/v1/requests/${shareId}/reply`, { decision: 'APPROVE', headApprover: 'Director Wang', conditions: 'only for cases opened this year' });
+    assert.equal(added.status, 409);
+    assert.equal(added.body!['rule'], 'CAT-05');
+    assert.match(String(added.body!['detail']), /conditions/);
+    ok(await provider().post(`/v1/requests/${shareId}/reply`, { decision: 'APPROVE', headApprover: 'Director Wang', disposalRequirement: 'delete all copies' }));
+  });
+
+  test('APR-06, REQ-05: a late notice restarts no clock, and the late reply is recorded late whatever the watcher did', async () => {
+    clock.set('2026-09-21T09:00:00+08:00');
+    const shareId = await fileRequest(await publishEntry()); // due at the end of 12 Oct 2026
+    clock.set('2026-10-13T10:00:00+08:00');
+    ok(await provider().post(`/v1/requests/${shareId}/missing-materials`, { items: [{ name: 'case list', description: 'the cases' }] }));
+    clock.set('2026-10-14T10:00:00+08:00');
+    ok(await requester().post(`/v1/requests/${shareId}/resubmission`, { supplied: [{ name: 'case list', reference: 'DOC-1' }] }));
+    assert.equal((await requester().get(`/v1/requests/${shareId}`)).body!['share']['replyDueAt'], endOf('2026-10-12'), 'the missed deadline stays');
+    ok(await provider().post(`/v1/requests/${shareId}/reply`, { decision: 'REFUSE', headApprover: 'Director Wang', reasons: [{ ground: 'NOT_NECESSARY', detail: 'names suffice' }] }));
+    const h = await historyOf(shareId);
+    const of = (type: string) => h.find((e) => e.type === type)!.data;
+    assert.deepEqual([of('MissingMaterialsNotified')['late'], of('MissingMaterialsNotified')['replyDueAt']], [true, endOf('2026-10-12')]);
+    assert.deepEqual([of('ShareRequestRefused')['late'], of('ShareRequestRefused')['replyDueAt']], [true, endOf('2026-10-12')]);
   });
 });
