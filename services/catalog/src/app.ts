@@ -1,13 +1,15 @@
+import { CatalogEventNamespace, DirectoryEventNamespace } from '@govmesh/contracts/avro';
 import { DeadlineWatcher, ServiceRuntime, asGovError, topics, type Clock, type Logger, type OutboxRelay } from '@govmesh/backbone';
 import { catalogGrpcService } from './api/grpc.ts';
 import { catalogIngestHandler } from './api/ingest.ts';
 import { catalogRoutes } from './api/rest.ts';
 import { CatalogCommands } from './commands/catalog-commands.ts';
 import type { CatalogConfig } from './config.ts';
+import { catalogEntryDecider } from './domain/catalog-entry.ts';
 import { departmentDecider } from './domain/department.ts';
-import { CATALOG_NAMESPACE, DIRECTORY_NAMESPACE, SCHEMA, catalogTopics } from './events/topics.ts';
+import { SCHEMA, catalogTopics } from './events/topics.ts';
 import { CatalogQueries } from './projections/catalog-queries.ts';
-import { projectCatalogEvent } from './projections/catalog-projection.ts';
+import { catalogProjection } from './projections/catalog-projection.ts';
 import { CatalogEntryVersionView, CatalogEntryView, readModelMigrations } from './projections/read-model.ts';
 
 export interface CatalogService {
@@ -34,12 +36,12 @@ export const startCatalogService = async (config: CatalogConfig, overrides: { cl
     entities: [CatalogEntryView, CatalogEntryVersionView],
     topics: [{ topic: t.events }, { topic: t.directory }, { topic: t.ingest }, { topic: topics.deadLetter(t.events) }, { topic: topics.deadLetter(t.ingest) }],
   });
-  const store = rt.aggregateStore(CATALOG_NAMESPACE);
-  const commands = new CatalogCommands({ store, clock: rt.clock, platform: rt.platform, metrics: rt.metrics, afterCommit: () => rt.relay.notify() });
-  const queries = new CatalogQueries(rt.db, store, rt.platform);
+  const entries = rt.aggregateCommands({ namespace: CatalogEventNamespace, decider: catalogEntryDecider, aggregateType: 'CatalogEntry', topic: t.events, ingestConsumer: 'catalog-ingest' });
+  const commands = new CatalogCommands(entries);
+  const queries = new CatalogQueries(rt.db, entries.store, rt.platform);
 
   // The directory from the platform file becomes events; unchanged departments publish nothing.
-  const directoryStore = rt.aggregateStore(DIRECTORY_NAMESPACE);
+  const directoryStore = rt.aggregateStore(DirectoryEventNamespace);
   for (const department of rt.platformFile.departments) {
     try {
       await directoryStore.handle({
@@ -56,11 +58,8 @@ export const startCatalogService = async (config: CatalogConfig, overrides: { cl
   }
   rt.relay.notify();
 
-  rt.consumer('projection', [t.events], async (e) => {
-    await projectCatalogEvent(rt.db, e);
-    rt.failpoints.hit('projection.after-commit', e.envelope.type);
-  });
-  rt.consumer('ingest', [t.ingest], catalogIngestHandler({ commands, authenticator: rt.authenticator, store }));
+  rt.project('projection', [t.events], catalogProjection);
+  rt.consumer('ingest', [t.ingest], catalogIngestHandler({ commands, entries, authenticator: rt.authenticator }));
   await rt.startConsumers();
 
   const watcher = new DeadlineWatcher({ due: (now) => queries.dueForFlagging(now), check: (id) => commands.flagOverdue(id), clock: rt.clock, logger: rt.logger, intervalMs: config.DEADLINE_SCAN_MS });

@@ -1,13 +1,15 @@
+import { RequestEventNamespace } from '@govmesh/contracts/avro';
 import { DeadlineWatcher, ServiceRuntime, topics, type Clock, type Logger, type OutboxRelay } from '@govmesh/backbone';
 import { requestGrpcService } from './api/grpc.ts';
 import { requestIngestHandler } from './api/ingest.ts';
 import { requestRoutes } from './api/rest.ts';
 import { RequestCommands } from './commands/request-commands.ts';
 import type { RequestConfig } from './config.ts';
-import { REQUEST_NAMESPACE, SCHEMA, requestTopics } from './events/topics.ts';
-import { CatalogView, projectCatalogEvent } from './projections/catalog-view.ts';
+import { shareRequestDecider } from './domain/share-request.ts';
+import { SCHEMA, requestTopics } from './events/topics.ts';
+import { CatalogView, catalogViewProjection } from './projections/catalog-view.ts';
 import { RequestableEntryView, RequestableVersionView, ShareView, readModelMigrations } from './projections/read-model.ts';
-import { projectRequestEvent } from './projections/request-projection.ts';
+import { requestProjection } from './projections/request-projection.ts';
 import { RequestQueries } from './projections/request-queries.ts';
 
 export interface RequestService {
@@ -37,22 +39,13 @@ export const startRequestService = async (config: RequestConfig, overrides: { cl
     // can start first and subscribe to it.
     topics: [t.events, t.ingest, t.catalog].flatMap((topic) => [{ topic }, { topic: topics.deadLetter(topic) }]),
   });
-  const store = rt.aggregateStore(REQUEST_NAMESPACE);
+  const shares = rt.aggregateCommands({ namespace: RequestEventNamespace, decider: shareRequestDecider, aggregateType: 'ShareRequest', topic: t.events, ingestConsumer: 'request-ingest' });
   const catalog = new CatalogView(rt.db);
-  const commands = new RequestCommands({
-    store, catalog, directory: rt.directory, clock: rt.clock, platform: rt.platform,
-    autoGrantUnconditional: config.UNCONDITIONAL_AUTO_GRANT, metrics: rt.metrics, afterCommit: () => rt.relay.notify(),
-  });
-  const queries = new RequestQueries(rt.db, store, rt.platform);
+  const commands = new RequestCommands({ shares, catalog, directory: rt.directory, autoGrantUnconditional: config.UNCONDITIONAL_AUTO_GRANT });
+  const queries = new RequestQueries(rt.db, shares.store, rt.platform);
 
-  rt.consumer('projection', [t.events], async (e) => {
-    await projectRequestEvent(rt.db, e);
-    rt.failpoints.hit('projection.after-commit', e.envelope.type);
-  });
-  rt.consumer('catalog-view', [t.catalog], async (e) => {
-    await projectCatalogEvent(rt.db, e);
-    rt.failpoints.hit('catalog-view.after-commit', e.envelope.type);
-  });
+  rt.project('projection', [t.events], requestProjection);
+  rt.project('catalog-view', [t.catalog], catalogViewProjection);
   rt.consumer('ingest', [t.ingest], requestIngestHandler({ commands, authenticator: rt.authenticator }));
   await rt.startConsumers();
 

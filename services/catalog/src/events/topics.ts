@@ -7,6 +7,4 @@ export const catalogTopics = (platform: string) => ({
   directory: topics.events(platform, 'directory'),
 });
 
-export const CATALOG_NAMESPACE = 'govmesh.catalog.v1';
-export const DIRECTORY_NAMESPACE = 'govmesh.directory.v1';
 export const SCHEMA = 'catalog';

@@ -1,26 +1,24 @@
-import type { CatalogEvent } from '@govmesh/contracts/avro';
-import { claimInbox, type ConsumedEvent, type Database } from '@govmesh/backbone';
+import { CatalogEventNamespace, CatalogEventTypes, type CatalogEvent } from '@govmesh/contracts/avro';
+import type { Projection } from '@govmesh/backbone';
 import { displayStatus, evolve, initialState, type CatalogEntryState } from '../domain/catalog-entry.ts';
-import { CATALOG_NAMESPACE, SCHEMA } from '../events/topics.ts';
 import { CatalogEntryVersionView, CatalogEntryView } from './read-model.ts';
 
-export const PROJECTION_CONSUMER = 'catalog-projection';
-
 /**
- * Applies one catalog event to the read model, exactly once: the inbox row and the projection
- * change commit in one transaction. The row keeps the folded state (the write side's own fold)
- * plus the columns search needs.
+ * The catalog read model (the backbone's Projection: exactly once, inbox row and change in one
+ * transaction). The row keeps the folded state (the write side's own fold) plus the columns search
+ * needs; each publication also keeps its version's content.
  */
-export const projectCatalogEvent = async (db: Database, consumed: ConsumedEvent): Promise<boolean> =>
-  db.transaction(async (tx) => {
-    if (!(await claimInbox(tx, SCHEMA, PROJECTION_CONSUMER, consumed))) return false;
-    const event = { type: consumed.decoded.schema.name.slice(CATALOG_NAMESPACE.length + 1), data: consumed.decoded.value } as unknown as CatalogEvent;
-    const entryId = consumed.envelope.subject;
+export const catalogProjection: Projection<CatalogEvent> = {
+  inbox: 'catalog-projection',
+  namespace: CatalogEventNamespace,
+  types: CatalogEventTypes,
+  apply: async (tx, event, record) => {
+    const entryId = record.envelope.subject;
     const row = await tx.em.findOne(CatalogEntryView, { entryId });
     const state = evolve(row === null ? initialState() : (row.state as unknown as CatalogEntryState), event);
     const content = state.content;
-    if (content === null) return true;
-    const at = new Date(consumed.envelope.time);
+    if (content === null) return;
+    const at = new Date(record.envelope.time);
     const values = {
       entryId,
       platform: state.platform,
@@ -51,5 +49,5 @@ export const projectCatalogEvent = async (db: Database, consumed: ConsumedEvent)
         content: JSON.parse(JSON.stringify(event.data.content)) as Record<string, unknown>,
       });
     }
-    return true;
-  });
+  },
+};

@@ -1,7 +1,6 @@
-import type { DeliveryStarted } from '@govmesh/contracts/avro';
+import { RequestIngestEventNamespace, type DeliveryStarted } from '@govmesh/contracts/avro';
 import { GovError, type Authenticator, type ConsumedEvent } from '@govmesh/backbone';
 import type { RequestCommands } from '../commands/request-commands.ts';
-import { REQUEST_INGEST_NAMESPACE } from '../events/topics.ts';
 
 /**
  * The ingest edge: until the exchange service reports deliveries on its own topic, the provider's
@@ -13,7 +12,7 @@ import { REQUEST_INGEST_NAMESPACE } from '../events/topics.ts';
 export const requestIngestHandler = (deps: { commands: RequestCommands; authenticator: Authenticator }) =>
   async (event: ConsumedEvent): Promise<void> => {
     const principal = deps.authenticator.authenticate(event.headers['authorization']);
-    if (event.decoded.schema.name !== `${REQUEST_INGEST_NAMESPACE}.DeliveryStarted`) {
+    if (event.decoded.schema.name !== `${RequestIngestEventNamespace}.DeliveryStarted`) {
       throw new GovError('GOV_ERR_INPUT_INVALID', `unsupported ingest event ${event.decoded.schema.name}`, { violations: [{ field: 'ce_type', description: 'expected DeliveryStarted' }] });
     }
     const started = event.decoded.value as unknown as DeliveryStarted;

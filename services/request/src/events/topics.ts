@@ -7,7 +7,4 @@ export const requestTopics = (platform: string) => ({
   catalog: topics.events(platform, 'catalog'),
 });
 
-export const REQUEST_NAMESPACE = 'govmesh.request.v1';
-export const REQUEST_INGEST_NAMESPACE = 'govmesh.request_ingest.v1';
-export const CATALOG_NAMESPACE = 'govmesh.catalog.v1';
 export const SCHEMA = 'request';

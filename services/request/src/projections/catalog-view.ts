@@ -1,47 +1,49 @@
-import type { CatalogEvent, ShareAttribute, ShareMethod } from '@govmesh/contracts/avro';
-import { claimInbox, type ConsumedEvent, type Database } from '@govmesh/backbone';
+import { CatalogEventNamespace, CatalogEventTypes, type CatalogEvent, type ShareAttribute, type ShareMethod } from '@govmesh/contracts/avro';
+import { byType, type Database, type Projection } from '@govmesh/backbone';
 import type { CatalogSnapshot } from '../domain/content.ts';
-import { CATALOG_NAMESPACE, SCHEMA } from '../events/topics.ts';
 import { RequestableEntryView, RequestableVersionView } from './read-model.ts';
-
-export const CATALOG_VIEW_CONSUMER = 'request-catalog-view';
 
 /**
  * The request service's own view of the catalog, built from `<platform>.catalog.events` only
- * (REQ-02: a request names a published entry and only its data items). Exactly once: the inbox row
- * and the view change commit together. Only drafts (the entry exists) and publications (a version
- * may be requested) matter; every other catalog event is claimed and skipped. The view lags the
- * catalog by the time the event takes to arrive: a request for an entry published a moment ago may
- * be refused as unpublished and succeed on retry.
+ * (REQ-02: a request names a published entry and only its data items), through the backbone's
+ * Projection (exactly once). Only drafts (the entry exists) and publications (a version may be
+ * requested) matter; every other catalog event is claimed and skipped. The view lags the catalog by
+ * the time the event takes to arrive: a request for an entry published a moment ago may be refused
+ * as unpublished and succeed on retry.
  */
-export const projectCatalogEvent = async (db: Database, consumed: ConsumedEvent): Promise<boolean> =>
-  db.transaction(async (tx) => {
-    if (!(await claimInbox(tx, SCHEMA, CATALOG_VIEW_CONSUMER, consumed))) return false;
-    const name = consumed.decoded.schema.name;
-    if (!name.startsWith(`${CATALOG_NAMESPACE}.`)) return true;
-    const event = { type: name.slice(CATALOG_NAMESPACE.length + 1), data: consumed.decoded.value } as unknown as CatalogEvent;
-    const entryId = consumed.envelope.subject;
-    const at = new Date(consumed.envelope.time);
-    const row = await tx.em.findOne(RequestableEntryView, { entryId });
-    switch (event.type) {
-      case 'CatalogEntryDrafted': {
-        if (row === null) {
-          tx.em.create(RequestableEntryView, { entryId, platform: event.data.platform, provider: event.data.content.provider, name: event.data.content.name, status: 'UNPUBLISHED', latestVersion: 0, updatedAt: at });
-        }
-        return true;
-      }
-      case 'CatalogEntryPublished': {
-        const c = event.data.content;
-        const values = { provider: c.provider, name: c.name, status: 'PUBLISHED', latestVersion: Math.max(row?.latestVersion ?? 0, event.data.version), updatedAt: at };
-        if (row === null) tx.em.create(RequestableEntryView, { entryId, platform: '', ...values });
-        else tx.em.assign(row, values);
-        tx.em.create(RequestableVersionView, { entryId, version: event.data.version, shareAttribute: c.shareAttribute, shareMethods: [...c.shareMethods], dataItems: c.dataItems.map((i) => i.name), publishedAt: at });
-        return true;
-      }
-      default:
-        return true;
-    }
-  });
+export const catalogViewProjection: Projection<CatalogEvent> = {
+  inbox: 'request-catalog-view',
+  namespace: CatalogEventNamespace,
+  types: CatalogEventTypes,
+  apply: byType<CatalogEvent>({
+    CatalogEntryDrafted: async (tx, event, record) => {
+      const entryId = record.envelope.subject;
+      if ((await tx.em.findOne(RequestableEntryView, { entryId })) !== null) return;
+      tx.em.create(RequestableEntryView, { entryId, platform: event.data.platform, provider: event.data.content.provider, name: event.data.content.name, status: 'UNPUBLISHED', latestVersion: 0, updatedAt: new Date(record.envelope.time) });
+    },
+    CatalogEntryPublished: async (tx, event, record) => {
+      const entryId = record.envelope.subject;
+      const at = new Date(record.envelope.time);
+      const row = await tx.em.findOne(RequestableEntryView, { entryId });
+      const c = event.data.content;
+      const values = { provider: c.provider, name: c.name, status: 'PUBLISHED', latestVersion: Math.max(row?.latestVersion ?? 0, event.data.version), updatedAt: at };
+      if (row === null) tx.em.create(RequestableEntryView, { entryId, platform: '', ...values });
+      else tx.em.assign(row, values);
+      tx.em.create(RequestableVersionView, { entryId, version: event.data.version, shareAttribute: c.shareAttribute, shareMethods: [...c.shareMethods], dataItems: c.dataItems.map((i) => i.name), publishedAt: at });
+    },
+    CatalogAssessmentRecorded: null,
+    CatalogEntryHeadApproved: null,
+    CatalogEntryReturned: null,
+    CatalogEntryRevised: null,
+    CatalogEntrySubmitted: null,
+    CatalogEntryUpdateStarted: null,
+    CatalogReviewOverdue: null,
+    CatalogUpdateExtensionGranted: null,
+    CatalogUpdateExtensionRefused: null,
+    CatalogUpdateExtensionRequested: null,
+    CatalogUpdateOverdue: null,
+  }),
+};
 
 /** Reads the view: what the command layer hands to the decider. */
 export class CatalogView {

@@ -1,24 +1,22 @@
-import type { RequestEvent } from '@govmesh/contracts/avro';
-import { claimInbox, type ConsumedEvent, type Database } from '@govmesh/backbone';
+import { RequestEventNamespace, RequestEventTypes, type RequestEvent } from '@govmesh/contracts/avro';
+import type { Projection } from '@govmesh/backbone';
 import { deliveryDueAt, deliveryOverdue, evolve, initialState, replyDueAt, replyOverdue, useEndsAt, type ShareRequestState } from '../domain/share-request.ts';
-import { REQUEST_NAMESPACE, SCHEMA } from '../events/topics.ts';
 import { ShareView } from './read-model.ts';
 
-export const PROJECTION_CONSUMER = 'request-projection';
-
 /**
- * Applies one request event to the shares read model, exactly once: the inbox row and the
- * projection change commit in one transaction. The row keeps the folded state (the write side's
- * own fold) plus the columns the queries and the deadline watcher need.
+ * The shares read model (the backbone's Projection: exactly once, inbox row and change in one
+ * transaction). The row keeps the folded state (the write side's own fold) plus the columns the
+ * queries and the deadline watcher need.
  */
-export const projectRequestEvent = async (db: Database, consumed: ConsumedEvent): Promise<boolean> =>
-  db.transaction(async (tx) => {
-    if (!(await claimInbox(tx, SCHEMA, PROJECTION_CONSUMER, consumed))) return false;
-    const event = { type: consumed.decoded.schema.name.slice(REQUEST_NAMESPACE.length + 1), data: consumed.decoded.value } as unknown as RequestEvent;
-    const shareId = consumed.envelope.subject;
+export const requestProjection: Projection<RequestEvent> = {
+  inbox: 'request-projection',
+  namespace: RequestEventNamespace,
+  types: RequestEventTypes,
+  apply: async (tx, event, record) => {
+    const shareId = record.envelope.subject;
     const row = await tx.em.findOne(ShareView, { shareId });
     const state = evolve(row === null ? initialState() : (row.state as unknown as ShareRequestState), event);
-    if (state.content === null) return true;
+    if (state.content === null) return;
     const date = (s: string | null) => (s === null ? null : new Date(s));
     const values = {
       shareId,
@@ -35,9 +33,9 @@ export const projectRequestEvent = async (db: Database, consumed: ConsumedEvent)
       deliveryOverdue: deliveryOverdue(state),
       useEndsAt: date(useEndsAt(state)),
       state: JSON.parse(JSON.stringify(state)) as Record<string, unknown>,
-      updatedAt: new Date(consumed.envelope.time),
+      updatedAt: new Date(record.envelope.time),
     };
     if (row === null) tx.em.create(ShareView, values);
     else tx.em.assign(row, values);
-    return true;
-  });
+  },
+};
