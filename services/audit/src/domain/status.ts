@@ -62,12 +62,13 @@ export const nextStatus = (s: StreamStatus, type: string, data: Record<string, u
     case 'ShareRequestSubmitted':
     case 'ShareRequestResubmitted':
       return { ...next, status: 'SUBMITTED' };
+    // APR-06, SUP-04: a reply or notice after its deadline is flagged from the event itself, whether or not a watcher flagged it.
     case 'MissingMaterialsNotified':
-      return { ...next, status: 'MATERIALS_REQUESTED' };
+      return { ...next, status: 'MATERIALS_REQUESTED', ...(e.data.late === true ? { flag: 'NOTICE_LATE' } : {}) };
     case 'ShareRequestApproved':
-      return { ...next, status: 'APPROVED' };
+      return { ...next, status: 'APPROVED', ...(e.data.late === true ? { flag: 'REPLY_LATE' } : {}) };
     case 'ShareRequestRefused':
-      return { ...next, status: 'REFUSED' };
+      return { ...next, status: 'REFUSED', ...(e.data.late === true ? { flag: 'REPLY_LATE' } : {}) };
     case 'ShareRequestWithdrawn':
       return { ...next, status: 'WITHDRAWN' };
     case 'DisputeOpened':

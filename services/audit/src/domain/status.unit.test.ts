@@ -93,3 +93,17 @@ test('missed deadlines raise a flag and keep the status; unknown event types cha
   assert.equal(s.flag, 'REPLY_OVERDUE');
   assert.equal(nextStatus(s, 'SomethingNewFromAnotherService', {}).status, 'SUBMITTED');
 });
+
+test('APR-06, SUP-04: a late reply or notice is flagged from the event itself, with no watcher in between; an on-time one is not', () => {
+  const cst = (d: string) => new Date(`${d}+08:00`);
+  const h = submittedHistory(conditionalEntry(), cst('2026-09-30T15:00:00')); // due at the end of 20 Oct 2026
+  const reply = (decision: 'APPROVE' | 'REFUSE') => ({ kind: 'ReplyToRequest' as const, by: provider, decision, headApprover: 'Director Wang', reasons: [{ ground: 'NOT_NECESSARY' as const, detail: 'names suffice' }], conditions: '', disposalRequirement: '' });
+  const flagOf = (events: { type: string; data: unknown }[]) => events.reduce((s, e) => nextStatus(s, e.type, e.data as Record<string, unknown>), initialStreamStatus()).flag;
+  for (const decision of ['APPROVE', 'REFUSE'] as const) {
+    assert.equal(flagOf(play([[reply(decision), cst('2026-10-21T09:00:00')]], h)), 'REPLY_LATE', decision);
+    assert.equal(flagOf(play([[reply(decision), cst('2026-10-20T09:00:00')]], h)), undefined, decision);
+  }
+  assert.equal(flagOf(play([[{ kind: 'NotifyMissingMaterials', by: provider, items: [{ name: 'case list', description: '' }] }, cst('2026-10-22T09:00:00')]], h)), 'NOTICE_LATE');
+  // Events written before the field existed (late: null) are not flagged.
+  assert.equal(nextStatus(initialStreamStatus(), 'ShareRequestApproved', { late: null }).flag, undefined);
+});

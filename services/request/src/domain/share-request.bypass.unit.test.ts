@@ -208,3 +208,19 @@ test('DSP-01: in negotiation the parties decide; the decision records the party'
   spec.given(opened).when(resolve(competent), { at }).thenThrows('GOV_ERR_AUTH_FORBIDDEN', 'DSP-01');
   assert.equal(data(spec.given(opened).when(resolve(provider, { reference: '' }), { at }).thenEvents(), 'DisputeResolved')?.decidedBy, provider.departmentId);
 });
+
+// ---- USE-01 / CAT-04: a wider use is judged against the current version too --------------------
+
+test('CAT-04: a scope change is judged against the current version: not once the entry is not shared, and only with items it still has', () => {
+  const active = play([[{ kind: 'StartDelivery', by: provider, shareMethod: null }, at]], play([[reply('APPROVE'), at]], submittedHistory()));
+  const change = (entry: CatalogSnapshot, dataItems = ['citizen_id', 'name']): ShareCommand => ({
+    kind: 'RequestScopeChange', by: requester, reason: 'also the names', entry,
+    change: { dataItems, useScenario: 'allowance checks', useScope: 'case officers', periodUntil: '2027-08-31', thirdParties: [] },
+  });
+  // The share was granted on version 1 (conditional); version 2 is not shared.
+  spec.given(active).when(change(askedForV1(v(1, 'CONDITIONAL'), v(2, 'NOT_SHARED'))), { at }).thenThrows('GOV_ERR_RULE_VIOLATED', 'CAT-04', /not shared/);
+  // Version 2 dropped the item 'name': asking for it is refused, though version 1 had it.
+  const dropped = { ...v(2, 'CONDITIONAL'), dataItems: ['citizen_id'] };
+  spec.given(active).when(change(askedForV1(v(1, 'CONDITIONAL'), dropped)), { at }).thenThrows('GOV_ERR_INPUT_INVALID', 'USE-01', /change\.dataItems\[1\]/);
+  assert.deepEqual(types(spec.given(active).when(change(askedForV1(v(1, 'CONDITIONAL'), v(2, 'CONDITIONAL'))), { at }).thenEvents()), ['ScopeChangeRequested']);
+});
