@@ -60,3 +60,5 @@ export { AggregateCommands, actorOf, eventIds } from './commands/aggregate-comma
 export type { AggregateCommandsOptions } from './commands/aggregate-commands.ts';
 export { applyProjection, byType } from './projections/projection.ts';
 export type { Projection, EventHandlers } from './projections/projection.ts';
+export { foldedView, foldedRowProperties } from './projections/folded-view.ts';
+export type { FoldedViewSpec, FoldedRow } from './projections/folded-view.ts';

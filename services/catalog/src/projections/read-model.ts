@@ -1,5 +1,5 @@
 import { defineEntity, p } from '@mikro-orm/postgresql';
-import type { Migration } from '@govmesh/backbone';
+import { foldedRowProperties, type Migration } from '@govmesh/backbone';
 import { SCHEMA } from '../events/topics.ts';
 
 /**
@@ -19,16 +19,13 @@ export const CatalogEntryView = defineEntity({
     shareAttribute: p.string(),
     grade: p.string(),
     status: p.string(),
-    revision: p.integer(),
     publishedVersion: p.integer(),
     searchText: p.text(),
     updateDueAt: p.datetime().nullable(),
     reviewDueAt: p.datetime().nullable(),
     updateOverdue: p.boolean(),
     reviewOverdue: p.boolean(),
-    /** The folded CatalogEntryState, the same fold the write side uses. */
-    state: p.json<Record<string, unknown>>(),
-    updatedAt: p.datetime(),
+    ...foldedRowProperties,
   },
 });
 

@@ -1,5 +1,5 @@
 import { defineEntity, p } from '@mikro-orm/postgresql';
-import type { Migration } from '@govmesh/backbone';
+import { foldedRowProperties, type Migration } from '@govmesh/backbone';
 import { SCHEMA } from '../events/topics.ts';
 
 /**
@@ -19,15 +19,12 @@ export const ShareView = defineEntity({
     entryId: p.string(),
     entryVersion: p.integer(),
     status: p.string(),
-    revision: p.integer(),
     replyDueAt: p.datetime().nullable(),
     replyOverdue: p.boolean(),
     deliveryDueAt: p.datetime().nullable(),
     deliveryOverdue: p.boolean(),
     useEndsAt: p.datetime().nullable(),
-    /** The folded ShareRequestState, the same fold the write side uses. */
-    state: p.json<Record<string, unknown>>(),
-    updatedAt: p.datetime(),
+    ...foldedRowProperties,
   },
 });
 
