@@ -3,6 +3,7 @@ import {
   REPO_ROOT, SchemaRegistry, uuidv7, type Database,
 } from '@govmesh/backbone';
 import { stackEnv } from '@govmesh/backbone/testing';
+import { CatalogEventNamespace } from '@govmesh/contracts/avro';
 import { conditionalContent } from '../services/catalog/src/domain/fixtures.ts';
 import { startTestCatalog } from '../services/catalog/src/testing.ts';
 import type { Figure } from './figures.ts';
@@ -17,12 +18,13 @@ export const benchOutboxRelay = async (rows: number): Promise<Figure[]> => {
   await migrate(db, schema, backboneMigrations(schema));
   const registry = SchemaRegistry.fromDirectory(`${REPO_ROOT}schemas`);
   const topic = `bench-${schema}.catalog.events`;
-  const value = registry.encode('govmesh.catalog.v1.CatalogEntryDrafted', { entryId: 'x', platform: 'bench', draftedBy: 'd', content: conditionalContent() });
+  const type = `${CatalogEventNamespace}.CatalogEntryDrafted`;
+  const value = registry.encode(type, { entryId: 'x', platform: 'bench', draftedBy: 'd', content: conditionalContent() });
   await db.query(
     `insert into ${schema}.outbox (topic, key, headers, value)
-     select $1, 'entry-' || (g % 500), jsonb_build_object('ce_id', gen_random_uuid()::text, 'ce_type', 'govmesh.catalog.v1.CatalogEntryDrafted'), $2
+     select $1, 'entry-' || (g % 500), jsonb_build_object('ce_id', gen_random_uuid()::text, 'ce_type', $4::text), $2
      from generate_series(1, $3) g`,
-    [topic, value, rows],
+    [topic, value, rows, type],
   );
   const logger = createLogger('bench', 'warn');
   const kafka = createKafka({ clientId: 'bench', brokers: env.KAFKA_BROKERS.split(','), logger });

@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import kafkajs from 'kafkajs';
+import { CatalogEventNamespace } from '@govmesh/contracts/avro';
 import { ensureTopics, envelopeToHeaders, uuidv7, type Envelope, type SchemaRegistry } from '@govmesh/backbone';
 import { startTestService, stackEnv, testPlatform, testServiceEnv, waitFor, type TestPlatform, type TestServiceOptions } from '@govmesh/backbone/testing';
 import { startAuditService, type AuditService } from './app.ts';
@@ -47,7 +48,7 @@ export const ledgered = (svc: AuditService, n: number, timeoutMs = 30000) =>
 
 /** A valid catalog event as the outbox relay would publish it (for driving the ledger without the catalog). */
 export const catalogEventRecord = (registry: SchemaRegistry, platform: string, entryId: string, version: number, opts: { ceId?: string; approver?: string } = {}): kafkajs.Message => {
-  const type = 'govmesh.catalog.v1.CatalogEntryHeadApproved';
+  const type = `${CatalogEventNamespace}.CatalogEntryHeadApproved`;
   const envelope: Envelope = {
     id: opts.ceId ?? uuidv7(),
     type,

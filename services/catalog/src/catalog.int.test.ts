@@ -4,6 +4,7 @@ import grpc from '@grpc/grpc-js';
 import kafkajs from 'kafkajs';
 import { ControlledClock, envelopeToHeaders, headersToStrings, REPO_ROOT, SchemaRegistry, uuidv7, type Envelope } from '@govmesh/backbone';
 import { readTopic, stackEnv, waitFor } from '@govmesh/backbone/testing';
+import { CatalogIngestEventNamespace } from '@govmesh/contracts/avro';
 import * as pb from '@govmesh/contracts/catalog/v1';
 import type { CatalogService } from './app.ts';
 import { conditionalContent } from './domain/fixtures.ts';
@@ -172,13 +173,13 @@ describe('bad input gets a clear error and leaves nothing behind', () => {
     const id = `e-${uuidv7()}`;
     const envelope = (token: string | undefined): Record<string, string> => {
       const env: Envelope = {
-        id: uuidv7(), type: 'govmesh.catalog_ingest.v1.CatalogDraftProposed', source: '/departments/dept-public-security/systems/rk', subject: id,
+        id: uuidv7(), type: `${CatalogIngestEventNamespace}.CatalogDraftProposed`, source: '/departments/dept-public-security/systems/rk', subject: id,
         time: new Date().toISOString(), specversion: '1.0', datacontenttype: 'application/avro', dataschema: '', correlationid: id, causationid: '', partitionkey: id, sequence: '',
       };
       return { ...envelopeToHeaders(env), ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) };
     };
-    const value = registry.encode('govmesh.catalog_ingest.v1.CatalogDraftProposed', { entryId: id, content: conditionalContent() });
-    const revised = registry.encode('govmesh.catalog_ingest.v1.CatalogDraftProposed', { entryId: id, content: conditionalContent({ abstract: 'revised by the departmental system' }) });
+    const value = registry.encode(`${CatalogIngestEventNamespace}.CatalogDraftProposed`, { entryId: id, content: conditionalContent() });
+    const revised = registry.encode(`${CatalogIngestEventNamespace}.CatalogDraftProposed`, { entryId: id, content: conditionalContent({ abstract: 'revised by the departmental system' }) });
     const proposal = envelope(platform.token('dept-public-security'));
     await producer.send({
       topic: t.ingest,

@@ -4,6 +4,7 @@ import grpc from '@grpc/grpc-js';
 import kafkajs from 'kafkajs';
 import { ControlledClock, REPO_ROOT, SchemaRegistry, envelopeToHeaders, headersToStrings, uuidv7, type Envelope } from '@govmesh/backbone';
 import { readTopic, stackEnv, testPlatform, waitFor, type TestPlatform } from '@govmesh/backbone/testing';
+import { RequestIngestEventNamespace } from '@govmesh/contracts/avro';
 import * as pb from '@govmesh/contracts/request/v1';
 import type { CatalogService } from '../../catalog/src/app.ts';
 import { conditionalContent } from '../../catalog/src/domain/fixtures.ts';
@@ -117,12 +118,12 @@ describe('share request workflow on the real stack', () => {
     await producer.connect();
     const headers = (dept: string): Record<string, string> => {
       const env: Envelope = {
-        id: uuidv7(), type: 'govmesh.request_ingest.v1.DeliveryStarted', source: `/departments/${dept}/systems/exchange-gw`, subject: shareId,
+        id: uuidv7(), type: `${RequestIngestEventNamespace}.DeliveryStarted`, source: `/departments/${dept}/systems/exchange-gw`, subject: shareId,
         time: new Date().toISOString(), specversion: '1.0', datacontenttype: 'application/avro', dataschema: '', correlationid: shareId, causationid: '', partitionkey: shareId, sequence: '',
       };
       return { ...envelopeToHeaders(env), authorization: `Bearer ${platform.token(dept)}` };
     };
-    const value = registry.encode('govmesh.request_ingest.v1.DeliveryStarted', { shareId, shareMethod: 'API' });
+    const value = registry.encode(`${RequestIngestEventNamespace}.DeliveryStarted`, { shareId, shareMethod: 'API' });
     await producer.send({ topic: t.ingest, messages: [{ key: shareId, value, headers: headers(REQUESTER) }, { key: shareId, value, headers: headers(PROVIDER) }] });
     await producer.disconnect();
     await projected(shareId, (s) => s['status'] === 'ACTIVE');

@@ -1,4 +1,4 @@
-import { GradeValues, ShareAttributeValues, ShareMethodValues, UpdateFrequencyValues } from '@govmesh/contracts/avro';
+import { CatalogEventNamespace, GradeValues, ShareAttributeValues, ShareMethodValues, UpdateFrequencyValues } from '@govmesh/contracts/avro';
 import type { CatalogEntryContent } from '@govmesh/contracts/avro';
 import { avroToJsonSchema, fromProtoEnum, inputInvalid, toProtoEnum, type JsonSchema, type SchemaRegistry } from '@govmesh/backbone';
 import type avro from 'avsc';
@@ -6,7 +6,7 @@ import * as pb from '@govmesh/contracts/catalog/v1';
 
 /** The REST body schema of an entry's content: the Avro record itself (provider may be left out). */
 export const contentJsonSchema = (registry: SchemaRegistry): JsonSchema => {
-  const drafted = registry.latest('govmesh.catalog.v1.CatalogEntryDrafted').type as avro.types.RecordType;
+  const drafted = registry.latest(`${CatalogEventNamespace}.CatalogEntryDrafted`).type as avro.types.RecordType;
   return avroToJsonSchema(drafted.field('content')!.type, ['provider', 'sourceDepartment']);
 };
 

@@ -1,4 +1,4 @@
-import { ShareMethodValues } from '@govmesh/contracts/avro';
+import { RequestEventNamespace, ShareMethodValues } from '@govmesh/contracts/avro';
 import type { ScopeChange, ShareRequestContent } from '@govmesh/contracts/avro';
 import { avroToJsonSchema, inputInvalid, type JsonSchema, type SchemaRegistry, fromProtoEnum, toProtoEnum } from '@govmesh/backbone';
 import type avro from 'avsc';
@@ -6,13 +6,13 @@ import * as pb from '@govmesh/contracts/request/v1';
 
 /** The REST body schema of a request's content: the Avro record itself (provider and version may be left out). */
 export const contentJsonSchema = (registry: SchemaRegistry): JsonSchema => {
-  const drafted = registry.latest('govmesh.request.v1.ShareRequestDrafted').type as avro.types.RecordType;
+  const drafted = registry.latest(`${RequestEventNamespace}.ShareRequestDrafted`).type as avro.types.RecordType;
   return avroToJsonSchema(drafted.field('content')!.type, ['provider', 'entryVersion']);
 };
 
 /** The REST body schema of a scope change: the Avro record of ScopeChangeRequested.change. */
 export const scopeChangeJsonSchema = (registry: SchemaRegistry): JsonSchema => {
-  const requested = registry.latest('govmesh.request.v1.ScopeChangeRequested').type as avro.types.RecordType;
+  const requested = registry.latest(`${RequestEventNamespace}.ScopeChangeRequested`).type as avro.types.RecordType;
   return avroToJsonSchema(requested.field('change')!.type, ['thirdParties']);
 };
 
