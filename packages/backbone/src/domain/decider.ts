@@ -52,7 +52,8 @@ export const fold = <E extends DomainEvent, S>(decider: Pick<Decider<never, E, S
  */
 export const domainEventOf = <E extends DomainEvent>(decoded: Decoded, namespace: string, types?: readonly string[]): E => {
   const name = decoded.schema.name;
-  const type = name.startsWith(`${namespace}.`) ? name.slice(namespace.length + 1) : undefined;
+  const dot = name.lastIndexOf('.');
+  const type = name.slice(0, dot) === namespace ? name.slice(dot + 1) : undefined;
   if (type === undefined || (types !== undefined && !types.includes(type))) {
     throw new GovError('GOV_ERR_EVENT_UNDECODABLE', `${name} is not an event of ${namespace}`, { violations: [{ field: 'ce_type', description: `expected an event of ${namespace}` }] });
   }
