@@ -1,7 +1,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { headersToStrings, openDatabase, uuidv7, type Database } from '@govmesh/backbone';
-import { readTopic, spawnService, stackEnv, testPlatform, waitFor, type ServiceProcess } from '@govmesh/backbone/testing';
+import { crashAndRetry, readTopic, spawnService, stackEnv, testPlatform, waitFor, type ServiceProcess } from '@govmesh/backbone/testing';
 import { catalogTopics } from './events/topics.ts';
 import { conditionalContent } from './domain/fixtures.ts';
 import { restAs } from './testing.ts';
@@ -72,16 +72,7 @@ describe('SIGKILL during a publish loses nothing and applies nothing twice', { c
       await prepareSubmitted(svc.url, id);
       await stopGracefully();
 
-      svc = await start(`${failpoint}:CatalogEntryPublished`);
-      const publish = await competent(svc.url).post(`/v1/entries/${id}/publication`).catch((err: Error) => ({ status: 0, body: { error: err.message } }));
-      assert.equal(await svc.exited, -9, 'the failpoint killed the process');
-
-      svc = await start();
-      // A client that got no answer retries; after a commit the retry is refused as already published.
-      if (publish.status !== 200) {
-        const retry = await competent(svc.url).post(`/v1/entries/${id}/publication`);
-        assert.ok(retry.status === 200 || (retry.status === 409 && failpoint !== 'store.before-commit'), JSON.stringify(retry.body));
-      }
+      svc = await crashAndRetry({ start, failpoint, eventType: 'CatalogEntryPublished', call: (url) => competent(url).post(`/v1/entries/${id}/publication`) });
       const records = await checkExactlyOnce(svc.url, id);
       if (failpoint === 'relay.after-send') assert.ok(records >= 6, 'a resend may duplicate records on the topic; consumers dedupe by ce_id');
       await stopGracefully();

@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { headersToStrings, openDatabase, uuidv7, type Database } from '@govmesh/backbone';
-import { readTopic, spawnService, stackEnv, testPlatform, waitFor, type ServiceProcess } from '@govmesh/backbone/testing';
+import { crashAndRetry, readTopic, spawnService, stackEnv, testPlatform, waitFor, type ServiceProcess } from '@govmesh/backbone/testing';
 import { publishOverRest, restAs, startTestCatalog } from '../../catalog/src/testing.ts';
 import type { CatalogService } from '../../catalog/src/app.ts';
 import { requestTopics } from './events/topics.ts';
@@ -51,15 +51,7 @@ describe('SIGKILL during a submission loses nothing and applies nothing twice', 
       assert.equal((await requester(svc.url).post(`/v1/requests/${shareId}/internal-approval`, { approver: 'Director Zhao' })).status, 200);
       await svc.stop();
 
-      svc = await start(`${failpoint}:ShareRequestSubmitted`);
-      const submit = await requester(svc.url).post(`/v1/requests/${shareId}/submission`).catch((err: Error) => ({ status: 0, body: { error: err.message } }));
-      assert.equal(await svc.exited, -9, 'the failpoint killed the process');
-
-      svc = await start();
-      if (submit.status !== 200) {
-        const retry = await requester(svc.url).post(`/v1/requests/${shareId}/submission`);
-        assert.ok(retry.status === 200 || (retry.status === 409 && failpoint !== 'store.before-commit'), JSON.stringify(retry.body));
-      }
+      svc = await crashAndRetry({ start, failpoint, eventType: 'ShareRequestSubmitted', call: (url) => requester(url).post(`/v1/requests/${shareId}/submission`) });
       const stored = await db.query<{ event_id: string; event_type: string }>(`select event_id::text, event_type from request.events where aggregate_id = $1 order by version`, [shareId]);
       assert.deepEqual(stored.map((e) => e.event_type.split('.').pop()), ['ShareRequestDrafted', 'ShareRequestInternallyApproved', 'ShareRequestSubmitted']);
       const row = await waitFor('read model revision', async () => {

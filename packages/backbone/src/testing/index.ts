@@ -1,7 +1,7 @@
 export { deciderSpec } from './decider-spec.ts';
 export { stackEnv, testPlatform, waitFor, readTopic } from './stack.ts';
 export type { TestPlatform } from './stack.ts';
-export { spawnService } from './process.ts';
+export { spawnService, crashAndRetry } from './process.ts';
 export type { ServiceProcess } from './process.ts';
 export { testServiceEnv, startTestService } from './service.ts';
 export type { TestServiceSpec, TestServiceOptions } from './service.ts';

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { REPO_ROOT } from '../server/main.ts';
@@ -48,4 +49,28 @@ export const spawnService = async (service: string, platform: TestPlatform, env:
       await exited;
     },
   };
+};
+
+/**
+ * One crash of a crash test: starts the service with `failpoint` armed for `eventType`, makes the
+ * call (the client may get no answer), expects the process to die with SIGKILL there, starts it
+ * again and, if the call got no answer, retries it as a client would: the retry succeeds, or,
+ * when the crash came after the commit, is refused as already done (409). Returns the restarted
+ * service.
+ */
+export const crashAndRetry = async (opts: {
+  start: (failpoints?: string) => Promise<ServiceProcess>;
+  failpoint: string;
+  eventType: string;
+  call: (url: string) => Promise<{ status: number; body?: unknown }>;
+}): Promise<ServiceProcess> => {
+  const armed = await opts.start(`${opts.failpoint}:${opts.eventType}`);
+  const first = await opts.call(armed.url).catch((err: Error) => ({ status: 0, body: { error: err.message } }));
+  assert.equal(await armed.exited, -9, 'the failpoint killed the process');
+  const svc = await opts.start();
+  if (first.status !== 200) {
+    const retry = await opts.call(svc.url);
+    assert.ok(retry.status === 200 || (retry.status === 409 && opts.failpoint !== 'store.before-commit'), JSON.stringify(retry.body));
+  }
+  return svc;
 };
