@@ -42,7 +42,7 @@ export { issueToken, TokenVerifier, generateTokenKeys, bearer } from './identity
 export type { TokenClaims } from './identity/token.ts';
 export { Authenticator, requireRole } from './identity/principal.ts';
 export type { Principal } from './identity/principal.ts';
-export { createHttpServer } from './server/http.ts';
+export { createHttpServer, type Readiness } from './server/http.ts';
 export type { HttpServerOptions } from './server/http.ts';
 export { unary, startGrpcServer, stopGrpcServer, fromProtoEnum, toProtoEnum } from './server/grpc.ts';
 export { onShutdown } from './server/lifecycle.ts';

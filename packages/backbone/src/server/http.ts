@@ -23,8 +23,18 @@ export interface HttpServerOptions {
   description: string;
   logger: Logger;
   metrics: BackboneMetrics;
-  readiness: () => Promise<Record<string, boolean>>;
+  readiness: () => Promise<Readiness>;
   authenticator: Authenticator;
+}
+
+/**
+ * What /readyz reports: `checks` that must all hold for the service to take traffic (a failing
+ * one answers 503), and `warnings` that an operator must act on soon but that do not stop the
+ * service (e.g. the calendar's official coverage running out).
+ */
+export interface Readiness {
+  checks: Record<string, boolean>;
+  warnings: Record<string, string>;
 }
 
 declare module 'fastify' {
@@ -94,9 +104,9 @@ export const createHttpServer = async (opts: HttpServerOptions): Promise<Fastify
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
-    const checks = await opts.readiness();
+    const { checks, warnings } = await opts.readiness();
     const ready = Object.values(checks).every(Boolean);
-    return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
+    return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks, warnings });
   });
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => reply.type(opts.metrics.registry.contentType).send(await opts.metrics.registry.metrics()));
   return app;

@@ -15,7 +15,7 @@ const build = async () => {
   const app = await createHttpServer({
     service: 't', version: '1', description: 'd', logger: createLogger('t', 'silent'), metrics: createMetrics('t'),
     authenticator: new Authenticator(new TokenVerifier(keys.publicKeyPem, 'p'), directory, systemClock),
-    readiness: async () => ({ database: false }),
+    readiness: async () => ({ checks: { database: false }, warnings: { calendar: 'official calendar data ends in 10 days' } }),
   });
   app.post('/v1/things', { schema: { body: { type: 'object', required: ['name'], additionalProperties: false, properties: { name: { type: 'string' } } } } }, async (req) => {
     req.principal();
@@ -59,6 +59,7 @@ test('health is up, readiness reports failing dependencies with 503, metrics are
   const ready = await app.inject({ url: '/readyz' });
   assert.equal(ready.statusCode, 503);
   assert.deepEqual(ready.json().checks, { database: false });
+  assert.deepEqual(ready.json().warnings, { calendar: 'official calendar data ends in 10 days' });
   assert.match((await app.inject({ url: '/metrics' })).body, /govmesh_outbox_published_total/);
   assert.equal((await app.inject({ url: '/docs/json' })).statusCode, 200);
 });

@@ -21,7 +21,7 @@ import { createMetrics, type BackboneMetrics } from '../telemetry/metrics.ts';
 import { parseFailpoints, type Failpoints } from '../testing/failpoints.ts';
 import { WorkingCalendar } from '../time/calendar.ts';
 import { systemClock, type Clock } from '../time/clock.ts';
-import { createHttpServer } from './http.ts';
+import { createHttpServer, type Readiness } from './http.ts';
 import { startGrpcServer, stopGrpcServer } from './grpc.ts';
 import { REPO_ROOT } from './main.ts';
 
@@ -196,7 +196,7 @@ export class ServiceRuntime {
   }
 
   /** Database answers and the Kafka cluster answers (cached for 2 s, so probes stay cheap). */
-  async readiness(): Promise<Record<string, boolean>> {
+  async readiness(): Promise<Readiness> {
     const database = await this.db.query('select 1').then(() => true, () => false);
     if (Date.now() - this.#kafkaReady.at > 2000) {
       const ok = await Promise.race([
@@ -205,7 +205,7 @@ export class ServiceRuntime {
       ]);
       this.#kafkaReady = { at: Date.now(), ok };
     }
-    return { database, kafka: this.#kafkaReady.ok };
+    return { checks: { database, kafka: this.#kafkaReady.ok }, warnings: {} };
   }
 
   /**
