@@ -25,7 +25,7 @@ export interface FieldViolation {
 export class GovError extends Error {
   readonly code: ErrorCode;
   readonly violations: readonly FieldViolation[];
-  /** The regulation.md requirement the error enforces, e.g. "CAT-06". */
+  /** The docs/requirements.md rule the error enforces, e.g. "CAT-06". */
   readonly rule: string | undefined;
 
   constructor(code: ErrorCode, message: string, opts: { violations?: FieldViolation[]; rule?: string; cause?: unknown } = {}) {

@@ -4,8 +4,9 @@ import { assertValidContent } from './content.ts';
 
 /**
  * CatalogEntry: one entry of the platform's unified catalog and its publish workflow
- * (regulation.md 5.1): draft -> both assessments -> head approval -> submitted -> published or
- * returned; after a change in law or duties, an update cycle with its deadlines (Art. 17).
+ * (docs/requirements.md#catalog-entry-lifecycle): draft -> both assessments -> head approval ->
+ * submitted -> published or returned; after a change in law or duties, an update cycle with its
+ * deadlines (Art. 17).
  */
 export type EntryStatus = 'NONE' | 'DRAFT' | 'ASSESSED' | 'DEPT_APPROVED' | 'SUBMITTED' | 'PUBLISHED';
 

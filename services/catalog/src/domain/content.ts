@@ -2,8 +2,8 @@ import { GradeValues, type CatalogEntryContent, type Grade } from '@govmesh/cont
 import { inputInvalid, type FieldViolation } from '@govmesh/backbone';
 
 /**
- * The legal fields of a catalog entry and the rules on them (regulation.md 2.1 and 4.1).
- * Each violation names the field, so the API can say exactly what to fix.
+ * The legal fields of a catalog entry and the rules on them (docs/requirements.md#catalog and
+ * #security). Each violation names the field, so the API can say exactly what to fix.
  */
 const GRADE_RANK: Record<Grade, number> = { GENERAL: 0, IMPORTANT: 1, CORE: 2 };
 

@@ -2,9 +2,10 @@ import type { ShareAttribute, ShareMethod, ShareRequestContent } from '@govmesh/
 import { chinaDate, inputInvalid, type FieldViolation } from '@govmesh/backbone';
 
 /**
- * The legal fields of a share request (regulation.md 2.2) and the rules that tie a request to
- * the published catalog. The catalog facts come from the request service's own view of the
- * catalog topic (projections/catalog-view.ts), handed in as a snapshot so the rules stay pure.
+ * The legal fields of a share request (docs/requirements.md#share-request) and the rules that tie
+ * a request to the published catalog. The catalog facts come from the request service's own view
+ * of the catalog topic (projections/catalog-view.ts), handed in as a snapshot so the rules stay
+ * pure.
  */
 export interface PublishedVersion {
   version: number;

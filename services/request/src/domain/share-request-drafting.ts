@@ -4,7 +4,10 @@ import { assertPeriodUntil, resolveRequest, type CatalogSnapshot } from './conte
 import type { ShareRequestState } from './share-request.ts';
 import { DELIVERY_WORKING_DAYS, REPLY_WORKING_DAYS, requireRequester, requireStatus, text, type Decide } from './share-request-rules.ts';
 
-/** Drafting and submission (regulation.md 5.2): draft, revise, the office head's consent, submission (the reply clock starts), withdrawal. */
+/**
+ * Drafting and submission (docs/requirements.md#share-request-lifecycle): draft, revise, the office
+ * head's consent, submission (the reply clock starts), withdrawal.
+ */
 
 /**
  * CAT-04, CAT-05: when the request reaches the provider it is judged again against the entry's

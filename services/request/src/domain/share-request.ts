@@ -13,17 +13,18 @@ import { checkDeadlines } from './share-request-deadlines.ts';
 
 /**
  * ShareRequest: one department's request for another's data and, once granted, the share itself
- * (regulation.md 5.2): draft -> the requester's office head consents -> submitted (reply clock) ->
- * approved or refused (-> dispute ladder) -> active once delivery starts -> suspended, changed,
- * terminated, or ended -> data disposed of.
+ * (docs/requirements.md#share-request-lifecycle): draft -> the requester's office head consents ->
+ * submitted (reply clock) -> approved or refused (-> dispute ladder) -> active once delivery starts
+ * -> suspended, changed, terminated, or ended -> data disposed of.
  *
  * Reply clock (APR-02): it starts when the request reaches the provider (submission); 1 working
  * day for unconditional data, 10 for conditional. A missing-materials notice stops it and the
  * resubmission restarts it in full: S1 Art. 21 does not say whether the clock pauses or restarts,
  * and a full restart is the reading under which the provider always has the whole statutory period
- * to review a complete request (regulation.md 5.2 marks the point as uncertain). A notice sent after
- * the deadline is late and restarts nothing: the reply stays due at the missed deadline. The one
- * extension (APR-03) is counted from the deadline it extends and may be asked for once per request.
+ * to review a complete request (docs/requirements.md#deadlines marks the point as uncertain). A
+ * notice sent after the deadline is late and restarts nothing: the reply stays due at the missed
+ * deadline. The one extension (APR-03) is counted from the deadline it extends and may be asked for
+ * once per request.
  * Approvals, refusals and notices record the deadline in force and whether they met it. At each
  * submission the request is judged against the entry's current published version (CAT-04, CAT-05).
  *
