@@ -6,3 +6,4 @@ export type { ServiceProcess } from './process.ts';
 export { testServiceEnv, startTestService } from './service.ts';
 export type { TestServiceSpec, TestServiceOptions } from './service.ts';
 export { restAs } from './rest.ts';
+export { TEST_SCHEDULE_2027_PATH, testSchedule2027, calendarWith2027 } from './calendar.ts';

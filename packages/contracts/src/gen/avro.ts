@@ -44,6 +44,24 @@ export interface CatalogAssessmentRecorded {
   recordedBy: string;
 }
 
+export type CatalogDeadline = 'REVIEW' | 'UPDATE';
+export const CatalogDeadlineValues = ['REVIEW', 'UPDATE'] as const;
+
+/** A provisional deadline counted again on the calendar as it now stands, once, after the official schedule of a year it counts was loaded (CAT-08; ADR 0008) */
+export interface CatalogDeadlineRecomputed {
+  entryId: string;
+  deadline: CatalogDeadline;
+  previousDueAt: string;
+  dueAt: string;
+  /** still provisional: the deadline counts a day of a year the calendar has no official schedule for yet */
+  provisional: boolean;
+  /** the instant the deadline is counted from */
+  countedFrom: string;
+  workingDays: number;
+  /** the official years the calendar held when it recounted, e.g. 2004-2027 */
+  calendar: string;
+}
+
 export type Grade = 'CORE' | 'IMPORTANT' | 'GENERAL';
 export const GradeValues = ['CORE', 'IMPORTANT', 'GENERAL'] as const;
 
@@ -145,6 +163,10 @@ export interface CatalogEntrySubmitted {
   isUpdate: boolean;
   /** RFC 3339; 2 working days for updates */
   reviewDueAt: null | string;
+  /** true when reviewDueAt counts a day of a year the calendar has no official (State Council) schedule for: counted on the statutory holidays alone, and recomputed once by a DeadlineRecomputed event when the schedule is loaded; null on events written before this version, read as provisional when past 2026-12-31 (ADR 0008) */
+  reviewDueAtProvisional: null | boolean;
+  /** when the entry was submitted, the instant the deadline is counted from; null on events written before this version */
+  submittedAt: null | string;
 }
 
 export type UpdateTrigger = 'LAW_CHANGE' | 'DUTY_CHANGE';
@@ -159,6 +181,8 @@ export interface CatalogEntryUpdateStarted {
   description: string;
   startedBy: string;
   dueAt: string;
+  /** true when dueAt counts a day of a year the calendar has no official (State Council) schedule for: counted on the statutory holidays alone, and recomputed once by a DeadlineRecomputed event when the schedule is loaded; null on events written before this version, read as provisional when past 2026-12-31 (ADR 0008) */
+  dueAtProvisional: null | boolean;
 }
 
 /** The competent department did not review an update within 2 working days (CAT-08) */
@@ -173,6 +197,8 @@ export interface CatalogUpdateExtensionGranted {
   entryId: string;
   grantedBy: string;
   dueAt: string;
+  /** true when dueAt counts a day of a year the calendar has no official (State Council) schedule for: counted on the statutory holidays alone, and recomputed once by a DeadlineRecomputed event when the schedule is loaded; null on events written before this version, read as provisional when past 2026-12-31 (ADR 0008) */
+  dueAtProvisional: null | boolean;
 }
 
 /** The competent department refused the extension */
@@ -280,6 +306,10 @@ export interface DisputeResolved {
   deliveryDueAt: null | string;
   /** who decided: the agreeing party in negotiation, the coordinating authority, or the people's government at the authority's level (government:<authority department id>) (DSP-01); null on events written before v2 */
   decidedBy: null | string;
+  /** true when deliveryDueAt counts a day of a year the calendar has no official (State Council) schedule for: counted on the statutory holidays alone, and recomputed once by a DeadlineRecomputed event when the schedule is loaded; null on events written before this version, read as provisional when past 2026-12-31 (ADR 0008) */
+  deliveryDueAtProvisional: null | boolean;
+  /** when the dispute was resolved, the instant the deadline is counted from; null on events written before this version */
+  resolvedAt: null | string;
 }
 
 export interface MissingMaterial {
@@ -314,6 +344,8 @@ export interface ReplyDeadlineExtended {
   replyDueAt: string;
   /** the requesting department told of the new deadline */
   notifiedRequester: string;
+  /** true when replyDueAt counts a day of a year the calendar has no official (State Council) schedule for: counted on the statutory holidays alone, and recomputed once by a DeadlineRecomputed event when the schedule is loaded; null on events written before this version, read as provisional when past 2026-12-31 (ADR 0008) */
+  replyDueAtProvisional: null | boolean;
 }
 
 /** The competent department refused the extension; the deadline stands (APR-03) */
@@ -417,6 +449,24 @@ export interface ShareActivated {
   late: boolean;
 }
 
+export type ShareDeadline = 'REPLY' | 'DELIVERY' | 'RECTIFICATION';
+export const ShareDeadlineValues = ['REPLY', 'DELIVERY', 'RECTIFICATION'] as const;
+
+/** A provisional deadline counted again on the calendar as it now stands, once, after the official schedule of a year it counts was loaded (APR-02, DLV-01, SUS-01; ADR 0008) */
+export interface ShareDeadlineRecomputed {
+  shareId: string;
+  deadline: ShareDeadline;
+  previousDueAt: string;
+  dueAt: string;
+  /** still provisional: the deadline counts a day of a year the calendar has no official schedule for yet */
+  provisional: boolean;
+  /** the instant the deadline is counted from */
+  countedFrom: string;
+  workingDays: number;
+  /** the official years the calendar held when it recounted, e.g. 2004-2027 */
+  calendar: string;
+}
+
 /** The provider agreed to share, with its office head's consent, or the platform granted unconditional data automatically; delivery is due in 20 working days (APR-01, DLV-01) */
 export interface ShareRequestApproved {
   shareId: string;
@@ -433,6 +483,10 @@ export interface ShareRequestApproved {
   replyDueAt: null | string;
   /** true when the approval came after replyDueAt, whatever the deadline watcher had flagged (APR-02, APR-06, SUP-04); null on events written before v2 */
   late: null | boolean;
+  /** true when deliveryDueAt counts a day of a year the calendar has no official (State Council) schedule for: counted on the statutory holidays alone, and recomputed once by a DeadlineRecomputed event when the schedule is loaded; null on events written before this version, read as provisional when past 2026-12-31 (ADR 0008) */
+  deliveryDueAtProvisional: null | boolean;
+  /** when the approval was given, the instant the deadline is counted from; null on events written before this version */
+  approvedAt: null | string;
 }
 
 /** The requester's guarantee (REQ-03: 真实性、合法性和必要性; REQ-07: 合规性、安全性) */
@@ -525,6 +579,8 @@ export interface ShareRequestResubmitted {
   receivedAt: string;
   replyWorkingDays: number;
   replyDueAt: string;
+  /** true when replyDueAt counts a day of a year the calendar has no official (State Council) schedule for: counted on the statutory holidays alone, and recomputed once by a DeadlineRecomputed event when the schedule is loaded; null on events written before this version, read as provisional when past 2026-12-31 (ADR 0008) */
+  replyDueAtProvisional: null | boolean;
 }
 
 /** The requester revised its draft; the office head must consent again (REQ-02) */
@@ -545,6 +601,8 @@ export interface ShareRequestSubmitted {
   /** 1 (unconditional) or 10 (conditional) */
   replyWorkingDays: number;
   replyDueAt: string;
+  /** true when replyDueAt counts a day of a year the calendar has no official (State Council) schedule for: counted on the statutory holidays alone, and recomputed once by a DeadlineRecomputed event when the schedule is loaded; null on events written before this version, read as provisional when past 2026-12-31 (ADR 0008) */
+  replyDueAtProvisional: null | boolean;
 }
 
 /** The requester withdrew its request before a reply */
@@ -573,6 +631,10 @@ export interface ShareSuspended {
   findings: string;
   rectificationWorkingDays: number;
   rectificationDueAt: string;
+  /** true when rectificationDueAt counts a day of a year the calendar has no official (State Council) schedule for: counted on the statutory holidays alone, and recomputed once by a DeadlineRecomputed event when the schedule is loaded; null on events written before this version, read as provisional when past 2026-12-31 (ADR 0008) */
+  rectificationDueAtProvisional: null | boolean;
+  /** when the share was suspended, the instant the deadline is counted from; null on events written before this version */
+  suspendedAt: null | string;
 }
 
 export type TerminationCause = 'RECTIFICATION_REFUSED' | 'RECTIFICATION_INADEQUATE' | 'PROVIDER_TERMINATION';
@@ -631,6 +693,7 @@ export const AuditCheckpointsEventTypes = ['LedgerCheckpointIssued'] as const;
 /** Every event of govmesh.catalog.v1, as the domain sees it: { type, data }. */
 export type CatalogEvent =
   | { type: 'CatalogAssessmentRecorded'; data: CatalogAssessmentRecorded }
+  | { type: 'CatalogDeadlineRecomputed'; data: CatalogDeadlineRecomputed }
   | { type: 'CatalogEntryDrafted'; data: CatalogEntryDrafted }
   | { type: 'CatalogEntryHeadApproved'; data: CatalogEntryHeadApproved }
   | { type: 'CatalogEntryPublished'; data: CatalogEntryPublished }
@@ -644,7 +707,7 @@ export type CatalogEvent =
   | { type: 'CatalogUpdateExtensionRequested'; data: CatalogUpdateExtensionRequested }
   | { type: 'CatalogUpdateOverdue'; data: CatalogUpdateOverdue };
 export const CatalogEventNamespace = 'govmesh.catalog.v1';
-export const CatalogEventTypes = ['CatalogAssessmentRecorded', 'CatalogEntryDrafted', 'CatalogEntryHeadApproved', 'CatalogEntryPublished', 'CatalogEntryReturned', 'CatalogEntryRevised', 'CatalogEntrySubmitted', 'CatalogEntryUpdateStarted', 'CatalogReviewOverdue', 'CatalogUpdateExtensionGranted', 'CatalogUpdateExtensionRefused', 'CatalogUpdateExtensionRequested', 'CatalogUpdateOverdue'] as const;
+export const CatalogEventTypes = ['CatalogAssessmentRecorded', 'CatalogDeadlineRecomputed', 'CatalogEntryDrafted', 'CatalogEntryHeadApproved', 'CatalogEntryPublished', 'CatalogEntryReturned', 'CatalogEntryRevised', 'CatalogEntrySubmitted', 'CatalogEntryUpdateStarted', 'CatalogReviewOverdue', 'CatalogUpdateExtensionGranted', 'CatalogUpdateExtensionRefused', 'CatalogUpdateExtensionRequested', 'CatalogUpdateOverdue'] as const;
 
 /** Every event of govmesh.catalog_ingest.v1, as the domain sees it: { type, data }. */
 export type CatalogIngestEvent =
@@ -679,6 +742,7 @@ export type RequestEvent =
   | { type: 'ServiceChangeNegotiated'; data: ServiceChangeNegotiated }
   | { type: 'ServiceChangeProposed'; data: ServiceChangeProposed }
   | { type: 'ShareActivated'; data: ShareActivated }
+  | { type: 'ShareDeadlineRecomputed'; data: ShareDeadlineRecomputed }
   | { type: 'ShareRequestApproved'; data: ShareRequestApproved }
   | { type: 'ShareRequestDrafted'; data: ShareRequestDrafted }
   | { type: 'ShareRequestInternallyApproved'; data: ShareRequestInternallyApproved }
@@ -693,7 +757,7 @@ export type RequestEvent =
   | { type: 'ShareUseEnded'; data: ShareUseEnded }
   | { type: 'UsageRecorded'; data: UsageRecorded };
 export const RequestEventNamespace = 'govmesh.request.v1';
-export const RequestEventTypes = ['DataDisposalConfirmed', 'DeliveryOverdue', 'DisputeEscalated', 'DisputeOpened', 'DisputeResolved', 'MissingMaterialsNotified', 'RectificationReported', 'ReplyDeadlineExtended', 'ReplyExtensionRefused', 'ReplyExtensionRequested', 'ReplyOverdue', 'ScopeChangeApproved', 'ScopeChangeRefused', 'ScopeChangeRequested', 'ServiceChangeFiled', 'ServiceChangeNegotiated', 'ServiceChangeProposed', 'ShareActivated', 'ShareRequestApproved', 'ShareRequestDrafted', 'ShareRequestInternallyApproved', 'ShareRequestRefused', 'ShareRequestResubmitted', 'ShareRequestRevised', 'ShareRequestSubmitted', 'ShareRequestWithdrawn', 'ShareResumed', 'ShareSuspended', 'ShareTerminated', 'ShareUseEnded', 'UsageRecorded'] as const;
+export const RequestEventTypes = ['DataDisposalConfirmed', 'DeliveryOverdue', 'DisputeEscalated', 'DisputeOpened', 'DisputeResolved', 'MissingMaterialsNotified', 'RectificationReported', 'ReplyDeadlineExtended', 'ReplyExtensionRefused', 'ReplyExtensionRequested', 'ReplyOverdue', 'ScopeChangeApproved', 'ScopeChangeRefused', 'ScopeChangeRequested', 'ServiceChangeFiled', 'ServiceChangeNegotiated', 'ServiceChangeProposed', 'ShareActivated', 'ShareDeadlineRecomputed', 'ShareRequestApproved', 'ShareRequestDrafted', 'ShareRequestInternallyApproved', 'ShareRequestRefused', 'ShareRequestResubmitted', 'ShareRequestRevised', 'ShareRequestSubmitted', 'ShareRequestWithdrawn', 'ShareResumed', 'ShareSuspended', 'ShareTerminated', 'ShareUseEnded', 'UsageRecorded'] as const;
 
 /** Every event of govmesh.request_ingest.v1, as the domain sees it: { type, data }. */
 export type RequestIngestEvent =

@@ -103,6 +103,8 @@ export const nextStatus = (s: StreamStatus, type: string, data: Record<string, u
     case 'ServiceChangeNegotiated':
     case 'ServiceChangeFiled':
     case 'UsageRecorded':
+    case 'CatalogDeadlineRecomputed':
+    case 'ShareDeadlineRecomputed':
     case 'DepartmentRegistered':
     case 'DepartmentUpdated':
     case 'ChildCheckpointWitnessed':

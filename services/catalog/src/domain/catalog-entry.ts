@@ -1,5 +1,5 @@
 import type { AssessmentKind, CatalogEntryContent, CatalogEvent, UpdateTrigger } from '@govmesh/contracts/avro';
-import { assertNever, forbidden, inputInvalid, notFound, ruleViolated, type CommandContext, type Decider, type DecisionDeps, type Role } from '@govmesh/backbone';
+import { assertNever, forbidden, inputInvalid, legacyDeadline, notFound, ruleViolated, type CommandContext, type Deadline, type Decider, type DecisionDeps, type Role } from '@govmesh/backbone';
 import { assertValidContent } from './content.ts';
 
 /**
@@ -7,6 +7,10 @@ import { assertValidContent } from './content.ts';
  * (docs/requirements.md#catalog-entry-lifecycle): draft -> both assessments -> head approval ->
  * submitted -> published or returned; after a change in law or duties, an update cycle with its
  * deadlines (Art. 17).
+ *
+ * A deadline that counts a day of a year without an official holiday schedule is provisional; the
+ * deadline watcher's FlagOverdue counts it again (CatalogDeadlineRecomputed, once) after the
+ * operator loads that year's schedule (ADR 0008).
  */
 export type EntryStatus = 'NONE' | 'DRAFT' | 'ASSESSED' | 'DEPT_APPROVED' | 'SUBMITTED' | 'PUBLISHED';
 
@@ -20,6 +24,11 @@ export interface UpdateCycle {
   trigger: UpdateTrigger;
   changedAt: string;
   dueAt: string;
+  /** The deadline counts a day of a year without official schedule (ADR 0008). */
+  provisional: boolean;
+  /** What the deadline is counted from, so that it can be counted again. */
+  countedFrom: string;
+  workingDays: number;
   extension: 'NONE' | 'REQUESTED' | 'GRANTED' | 'REFUSED';
   overdue: boolean;
 }
@@ -36,6 +45,9 @@ export interface CatalogEntryState {
   publishedContent: CatalogEntryContent | null;
   update: UpdateCycle | null;
   reviewDueAt: string | null;
+  reviewProvisional: boolean;
+  reviewCountedFrom: string | null;
+  reviewWorkingDays: number;
   reviewOverdue: boolean;
   returnReasons: string[];
 }
@@ -78,6 +90,9 @@ export const initialState = (): CatalogEntryState => ({
   publishedContent: null,
   update: null,
   reviewDueAt: null,
+  reviewProvisional: false,
+  reviewCountedFrom: null,
+  reviewWorkingDays: 0,
   reviewOverdue: false,
   returnReasons: [],
 });
@@ -152,8 +167,8 @@ export const decide = (cmd: CatalogCommand, s: CatalogEntryState, ctx: CommandCo
       requireStatus(s, ['DEPT_APPROVED'], 'CAT-07', 'submitting');
       const isUpdate = s.update !== null;
       // CAT-08: the competent department reviews an update within 2 working days of receiving it.
-      const reviewDueAt = isUpdate ? deps.calendar.addWorkingDays(ctx.at, UPDATE_REVIEW_WORKING_DAYS).toISOString() : null;
-      return [{ type: 'CatalogEntrySubmitted', data: { entryId: s.entryId, submittedBy: cmd.by.departmentId, isUpdate, reviewDueAt } }];
+      const review = isUpdate ? deps.calendar.deadline(ctx.at, UPDATE_REVIEW_WORKING_DAYS) : null;
+      return [{ type: 'CatalogEntrySubmitted', data: { entryId: s.entryId, submittedBy: cmd.by.departmentId, isUpdate, reviewDueAt: review?.dueAt ?? null, reviewDueAtProvisional: review?.provisional ?? false, submittedAt: ctx.at.toISOString() } }];
     }
     case 'PublishEntry': {
       requireCompetent(s, cmd.by, ctx);
@@ -175,8 +190,8 @@ export const decide = (cmd: CatalogCommand, s: CatalogEntryState, ctx: CommandCo
       if (changedAt.getTime() > ctx.at.getTime()) throw inputInvalid([{ field: 'changedAt', description: 'the change cannot be in the future' }]);
       text('description', cmd.description);
       // CAT-08: the update is due within 10 working days of the change in law or duties.
-      const dueAt = deps.calendar.addWorkingDays(changedAt, UPDATE_WORKING_DAYS).toISOString();
-      return [{ type: 'CatalogEntryUpdateStarted', data: { entryId: s.entryId, trigger: cmd.trigger, changedAt: changedAt.toISOString(), description: cmd.description, startedBy: cmd.by.departmentId, dueAt } }];
+      const due = deps.calendar.deadline(changedAt, UPDATE_WORKING_DAYS);
+      return [{ type: 'CatalogEntryUpdateStarted', data: { entryId: s.entryId, trigger: cmd.trigger, changedAt: changedAt.toISOString(), description: cmd.description, startedBy: cmd.by.departmentId, dueAt: due.dueAt, dueAtProvisional: due.provisional } }];
     }
     case 'RequestUpdateExtension': {
       requireProvider(s, cmd.by, ctx);
@@ -194,24 +209,45 @@ export const decide = (cmd: CatalogCommand, s: CatalogEntryState, ctx: CommandCo
         return [{ type: 'CatalogUpdateExtensionRefused', data: { entryId: s.entryId, refusedBy: cmd.by.departmentId, reason: cmd.reason } }];
       }
       // CAT-08: one extension of 5 working days beyond the original deadline.
-      const dueAt = deps.calendar.addWorkingDays(new Date(s.update.dueAt), UPDATE_EXTENSION_WORKING_DAYS).toISOString();
-      return [{ type: 'CatalogUpdateExtensionGranted', data: { entryId: s.entryId, grantedBy: cmd.by.departmentId, dueAt } }];
+      const due = deps.calendar.extend(updateDeadline(s.update), UPDATE_EXTENSION_WORKING_DAYS);
+      return [{ type: 'CatalogUpdateExtensionGranted', data: { entryId: s.entryId, grantedBy: cmd.by.departmentId, dueAt: due.dueAt, dueAtProvisional: due.provisional } }];
     }
     case 'FlagOverdue': {
-      // Issued by the deadline watcher; flags each missed deadline once (idempotent by state).
-      const events: CatalogEvent[] = [];
-      const u = s.update;
-      if (u !== null && !u.overdue && s.status !== 'SUBMITTED' && s.status !== 'PUBLISHED' && ctx.at.getTime() > Date.parse(u.dueAt)) {
+      // Issued by the deadline watcher: counts provisional deadlines again, then flags each missed
+      // deadline once (both idempotent by state).
+      const events = recountDeadlines(s, deps);
+      const now = events.reduce(evolve, s);
+      const u = now.update;
+      if (u !== null && !u.overdue && now.status !== 'SUBMITTED' && now.status !== 'PUBLISHED' && ctx.at.getTime() > Date.parse(u.dueAt)) {
         events.push({ type: 'CatalogUpdateOverdue', data: { entryId: s.entryId, dueAt: u.dueAt, detectedAt: at } });
       }
-      if (s.status === 'SUBMITTED' && s.reviewDueAt !== null && !s.reviewOverdue && ctx.at.getTime() > Date.parse(s.reviewDueAt)) {
-        events.push({ type: 'CatalogReviewOverdue', data: { entryId: s.entryId, dueAt: s.reviewDueAt, detectedAt: at } });
+      if (now.status === 'SUBMITTED' && now.reviewDueAt !== null && !now.reviewOverdue && ctx.at.getTime() > Date.parse(now.reviewDueAt)) {
+        events.push({ type: 'CatalogReviewOverdue', data: { entryId: s.entryId, dueAt: now.reviewDueAt, detectedAt: at } });
       }
       return events;
     }
     default:
       return assertNever(cmd, 'catalog command');
   }
+};
+
+/** The update cycle's deadline as the calendar counts it (older states and events lack the basis: legacyDeadline). */
+const updateDeadline = (u: UpdateCycle): Deadline => legacyDeadline(u.dueAt, u.provisional, u.countedFrom === undefined ? null : { from: u.countedFrom, workingDays: u.workingDays });
+
+/** The live provisional deadlines counted again on the calendar as it now stands; none when nothing changed. */
+const recountDeadlines = (s: CatalogEntryState, deps: DecisionDeps): CatalogEvent[] => {
+  const events: CatalogEvent[] = [];
+  const calendar = deps.calendar.officialYears();
+  const span = calendar.length === 0 ? 'none' : `${calendar[0]}-${calendar.at(-1)}`;
+  const recounted = (deadline: 'REVIEW' | 'UPDATE', d: Deadline): void => {
+    const again = deps.calendar.recount(d);
+    if (again !== null) events.push({ type: 'CatalogDeadlineRecomputed', data: { entryId: s.entryId, deadline, previousDueAt: d.dueAt, dueAt: again.dueAt, provisional: again.provisional, countedFrom: again.from, workingDays: again.workingDays, calendar: span } });
+  };
+  if (s.update !== null && !s.update.overdue && s.status !== 'PUBLISHED') recounted('UPDATE', updateDeadline(s.update));
+  if (s.status === 'SUBMITTED' && s.reviewDueAt !== null && !s.reviewOverdue) {
+    recounted('REVIEW', { dueAt: s.reviewDueAt, provisional: s.reviewProvisional, from: s.reviewCountedFrom ?? s.reviewDueAt, workingDays: s.reviewWorkingDays });
+  }
+  return events;
 };
 
 export const evolve = (s: CatalogEntryState, e: CatalogEvent): CatalogEntryState => {
@@ -228,26 +264,42 @@ export const evolve = (s: CatalogEntryState, e: CatalogEvent): CatalogEntryState
     case 'CatalogEntryHeadApproved':
       return { ...s, status: 'DEPT_APPROVED', headApprover: e.data.approver };
     case 'CatalogEntrySubmitted':
-      return { ...s, status: 'SUBMITTED', reviewDueAt: e.data.reviewDueAt, reviewOverdue: false, returnReasons: [] };
+      return {
+        ...s, status: 'SUBMITTED', reviewOverdue: false, returnReasons: [],
+        ...reviewClock(e.data.reviewDueAt === null ? null : legacyDeadline(e.data.reviewDueAt, e.data.reviewDueAtProvisional, e.data.submittedAt === null ? null : { from: e.data.submittedAt, workingDays: UPDATE_REVIEW_WORKING_DAYS })),
+      };
     case 'CatalogEntryPublished':
       return { ...s, status: 'PUBLISHED', publishedVersion: e.data.version, publishedContent: e.data.content, update: null, reviewDueAt: null, reviewOverdue: false };
     case 'CatalogEntryReturned':
       return { ...s, status: 'DRAFT', assessments: {}, headApprover: null, reviewDueAt: null, reviewOverdue: false, returnReasons: e.data.reasons };
     case 'CatalogEntryUpdateStarted':
-      return { ...s, status: 'DRAFT', assessments: {}, headApprover: null, returnReasons: [], update: { trigger: e.data.trigger, changedAt: e.data.changedAt, dueAt: e.data.dueAt, extension: 'NONE', overdue: false } };
+      return { ...s, status: 'DRAFT', assessments: {}, headApprover: null, returnReasons: [], update: { trigger: e.data.trigger, changedAt: e.data.changedAt, ...clock(legacyDeadline(e.data.dueAt, e.data.dueAtProvisional, { from: e.data.changedAt, workingDays: UPDATE_WORKING_DAYS })), extension: 'NONE', overdue: false } };
     case 'CatalogUpdateExtensionRequested':
       return s.update === null ? s : { ...s, update: { ...s.update, extension: 'REQUESTED' } };
     case 'CatalogUpdateExtensionGranted':
-      return s.update === null ? s : { ...s, update: { ...s.update, extension: 'GRANTED', dueAt: e.data.dueAt } };
+      // The extension counts on from the deadline it extends (an older state without the basis counts from the old deadline).
+      return s.update === null ? s : { ...s, update: { ...s.update, extension: 'GRANTED', ...clock(legacyDeadline(e.data.dueAt, e.data.dueAtProvisional, s.update.countedFrom === undefined ? { from: s.update.dueAt, workingDays: UPDATE_EXTENSION_WORKING_DAYS } : { from: s.update.countedFrom, workingDays: s.update.workingDays + UPDATE_EXTENSION_WORKING_DAYS })) } };
     case 'CatalogUpdateExtensionRefused':
       return s.update === null ? s : { ...s, update: { ...s.update, extension: 'REFUSED' } };
     case 'CatalogUpdateOverdue':
       return s.update === null ? s : { ...s, update: { ...s.update, overdue: true } };
     case 'CatalogReviewOverdue':
       return { ...s, reviewOverdue: true };
+    case 'CatalogDeadlineRecomputed':
+      if (e.data.deadline === 'REVIEW') return { ...s, ...reviewClock({ dueAt: e.data.dueAt, provisional: e.data.provisional, from: e.data.countedFrom, workingDays: e.data.workingDays }) };
+      return s.update === null ? s : { ...s, update: { ...s.update, dueAt: e.data.dueAt, provisional: e.data.provisional, countedFrom: e.data.countedFrom, workingDays: e.data.workingDays } };
     default:
       return assertNever(e, 'catalog event');
   }
 };
+
+const clock = (d: Deadline) => ({ dueAt: d.dueAt, provisional: d.provisional, countedFrom: d.from, workingDays: d.workingDays });
+const reviewClock = (d: Deadline | null) => ({ reviewDueAt: d?.dueAt ?? null, reviewProvisional: d?.provisional ?? false, reviewCountedFrom: d?.from ?? null, reviewWorkingDays: d?.workingDays ?? 0 });
+
+/** The live deadlines that are provisional (ADR 0008), by the view's field names. */
+export const provisionalDeadlines = (s: CatalogEntryState): string[] => [
+  ...(s.update !== null && s.status !== 'SUBMITTED' && s.status !== 'PUBLISHED' && s.update.provisional ? ['updateDueAt'] : []),
+  ...(s.reviewDueAt !== null && s.reviewProvisional ? ['reviewDueAt'] : []),
+];
 
 export const catalogEntryDecider: Decider<CatalogCommand, CatalogEvent, CatalogEntryState> = { initialState, decide, evolve };

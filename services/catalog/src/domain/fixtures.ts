@@ -39,6 +39,6 @@ export const publishedHistory = (content = conditionalContent()): CatalogEvent[]
   { type: 'CatalogAssessmentRecorded', data: { entryId: ENTRY, kind: 'SECRECY_RISK', reference: 'SR-1', conclusion: 'no secrets', recordedBy: provider.departmentId } },
   { type: 'CatalogAssessmentRecorded', data: { entryId: ENTRY, kind: 'PERSONAL_INFORMATION', reference: 'PI-1', conclusion: 'PI minimised', recordedBy: provider.departmentId } },
   { type: 'CatalogEntryHeadApproved', data: { entryId: ENTRY, approver: 'Director Wang', recordedBy: provider.departmentId } },
-  { type: 'CatalogEntrySubmitted', data: { entryId: ENTRY, submittedBy: provider.departmentId, isUpdate: false, reviewDueAt: null } },
+  { type: 'CatalogEntrySubmitted', data: { entryId: ENTRY, submittedBy: provider.departmentId, isUpdate: false, reviewDueAt: null, reviewDueAtProvisional: false, submittedAt: T0.toISOString() } },
   { type: 'CatalogEntryPublished', data: { entryId: ENTRY, version: 1, reviewedBy: competent.departmentId, content } },
 ];

@@ -1,7 +1,7 @@
 import type { DisputeStage } from '@govmesh/contracts/avro';
 import { assertNever, forbidden, ruleViolated } from '@govmesh/backbone';
 import type { ShareRequestState } from './share-request.ts';
-import { DELIVERY_WORKING_DAYS, exists, requireRequester, requireStatus, text, type Decide } from './share-request-rules.ts';
+import { DELIVERY_WORKING_DAYS, exists, requireRequester, requireStatus, text, type Decide, deliveryDueOf } from './share-request-rules.ts';
 
 /**
  * The dispute ladder after a refusal (DSP-01, S1 Art. 28): the parties negotiate; then the
@@ -83,7 +83,8 @@ export const resolveDispute: Decide<'ResolveDispute'> = (cmd, s, ctx, deps) => {
     type: 'DisputeResolved',
     data: {
       shareId: s.shareId, stage, resolvedBy: cmd.by.departmentId, outcome: cmd.outcome, decision: cmd.decision.trim(), reference: cmd.reference.trim(),
-      deliveryDueAt: granted ? deps.calendar.addWorkingDays(ctx.at, DELIVERY_WORKING_DAYS).toISOString() : null,
+      ...(granted ? deliveryDueOf(deps.calendar.deadline(ctx.at, DELIVERY_WORKING_DAYS)) : { deliveryDueAt: null, deliveryDueAtProvisional: null }),
+      resolvedAt: ctx.at.toISOString(),
       decidedBy,
     },
   }];

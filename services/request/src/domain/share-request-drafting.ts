@@ -2,7 +2,7 @@ import type { RequestEvent, SuppliedMaterial } from '@govmesh/contracts/avro';
 import { GovError, forbidden, ruleViolated, type CommandContext, type DecisionDeps } from '@govmesh/backbone';
 import { assertPeriodUntil, resolveRequest, type CatalogSnapshot } from './content.ts';
 import type { ShareRequestState } from './share-request.ts';
-import { DELIVERY_WORKING_DAYS, REPLY_WORKING_DAYS, requireRequester, requireStatus, text, type Decide } from './share-request-rules.ts';
+import { DELIVERY_WORKING_DAYS, REPLY_WORKING_DAYS, requireRequester, requireStatus, text, type Decide, replyDeadline, deliveryDueOf } from './share-request-rules.ts';
 
 /**
  * Drafting and submission (docs/requirements.md#share-request-lifecycle): draft, revise, the office
@@ -33,11 +33,13 @@ export const submitted = (s: ShareRequestState, ctx: CommandContext, deps: Decis
   const keepMissedDeadline = supplied !== null && s.missingMaterialsLate && s.reply !== null;
   const replyWorkingDays = keepMissedDeadline ? s.reply!.workingDays : unconditional ? REPLY_WORKING_DAYS.UNCONDITIONAL : REPLY_WORKING_DAYS.CONDITIONAL;
   const receivedAt = ctx.at.toISOString();
-  const replyDueAt = keepMissedDeadline ? s.reply!.dueAt : deps.calendar.addWorkingDays(ctx.at, replyWorkingDays).toISOString();
+  const reply = keepMissedDeadline ? replyDeadline(s.reply!) : deps.calendar.deadline(ctx.at, replyWorkingDays);
+  const replyDueAt = reply.dueAt;
+  const replyDueAtProvisional = reply.provisional;
   const events: RequestEvent[] = [
     supplied === null
-      ? { type: 'ShareRequestSubmitted', data: { shareId: s.shareId, submittedBy: s.requester, provider: s.provider, receivedAt, replyWorkingDays, replyDueAt } }
-      : { type: 'ShareRequestResubmitted', data: { shareId: s.shareId, resubmittedBy: s.requester, supplied, receivedAt, replyWorkingDays, replyDueAt } },
+      ? { type: 'ShareRequestSubmitted', data: { shareId: s.shareId, submittedBy: s.requester, provider: s.provider, receivedAt, replyWorkingDays, replyDueAt, replyDueAtProvisional } }
+      : { type: 'ShareRequestResubmitted', data: { shareId: s.shareId, resubmittedBy: s.requester, supplied, receivedAt, replyWorkingDays, replyDueAt, replyDueAtProvisional } },
   ];
   // APR-02, APR-07: where the platform is so configured (UNCONDITIONAL_AUTO_GRANT), a complete request
   // for unconditional data within the entry's scope (its items and share methods, checked when
@@ -47,7 +49,7 @@ export const submitted = (s: ShareRequestState, ctx: CommandContext, deps: Decis
       type: 'ShareRequestApproved',
       data: {
         shareId: s.shareId, approvedBy: `platform:${s.platform}`, headApprover: null, automatic: true, dataItems: [...content.dataItems], conditions: '', disposalRequirement: '',
-        deliveryDueAt: deps.calendar.addWorkingDays(ctx.at, DELIVERY_WORKING_DAYS).toISOString(),
+        ...deliveryDueOf(deps.calendar.deadline(ctx.at, DELIVERY_WORKING_DAYS)), approvedAt: receivedAt,
         replyDueAt, late: ctx.at.getTime() > Date.parse(replyDueAt),
       },
     });

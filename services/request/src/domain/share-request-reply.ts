@@ -1,7 +1,7 @@
 import { inputInvalid, ruleViolated } from '@govmesh/backbone';
 import { assertPeriodUntil } from './content.ts';
 import { submitted } from './share-request-drafting.ts';
-import { DELIVERY_WORKING_DAYS, MAX_EXTENSION_WORKING_DAYS, blank, requireCompetent, requireProvider, requireRequester, requireStatus, text, type Decide } from './share-request-rules.ts';
+import { DELIVERY_WORKING_DAYS, MAX_EXTENSION_WORKING_DAYS, blank, requireCompetent, requireProvider, requireRequester, requireStatus, text, type Decide, replyDeadline, deliveryDueOf } from './share-request-rules.ts';
 
 /** The provider's reply (APR-01..04, REQ-05): the missing-materials notice and resubmission, the one extension, approval or refusal. */
 
@@ -59,9 +59,9 @@ export const decideReplyExtension: Decide<'DecideReplyExtension'> = (cmd, s, ctx
     return [{ type: 'ReplyExtensionRefused', data: { shareId: s.shareId, refusedBy: cmd.by.departmentId, reason: cmd.reason.trim() } }];
   }
   const previousDueAt = s.reply!.dueAt;
-  const replyDueAt = deps.calendar.addWorkingDays(new Date(previousDueAt), s.extensionDays).toISOString();
+  const extended = deps.calendar.extend(replyDeadline(s.reply!), s.extensionDays);
   // The event is the requester's notice of the new deadline (APR-03).
-  return [{ type: 'ReplyDeadlineExtended', data: { shareId: s.shareId, grantedBy: cmd.by.departmentId, workingDays: s.extensionDays, previousDueAt, replyDueAt, notifiedRequester: s.requester } }];
+  return [{ type: 'ReplyDeadlineExtended', data: { shareId: s.shareId, grantedBy: cmd.by.departmentId, workingDays: s.extensionDays, previousDueAt, replyDueAt: extended.dueAt, replyDueAtProvisional: extended.provisional, notifiedRequester: s.requester } }];
 };
 
 export const replyToRequest: Decide<'ReplyToRequest'> = (cmd, s, ctx, deps) => {
@@ -84,7 +84,7 @@ export const replyToRequest: Decide<'ReplyToRequest'> = (cmd, s, ctx, deps) => {
         shareId: s.shareId, approvedBy: cmd.by.departmentId, headApprover: cmd.headApprover.trim(), automatic: false, dataItems: [...s.content!.dataItems],
         conditions: cmd.conditions.trim(), disposalRequirement: cmd.disposalRequirement.trim(),
         // DLV-01: delivery within 20 working days of the agreeing reply.
-        deliveryDueAt: deps.calendar.addWorkingDays(ctx.at, DELIVERY_WORKING_DAYS).toISOString(),
+        ...deliveryDueOf(deps.calendar.deadline(ctx.at, DELIVERY_WORKING_DAYS)), approvedAt: ctx.at.toISOString(),
         replyDueAt, late,
       },
     }];

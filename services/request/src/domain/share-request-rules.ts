@@ -1,6 +1,6 @@
 import type { RequestEvent, ShareRequestContent } from '@govmesh/contracts/avro';
-import { GovError, forbidden, inputInvalid, notFound, ruleViolated, type CommandContext, type DecisionDeps } from '@govmesh/backbone';
-import type { Actor, ShareCommand, ShareRequestState, ShareStatus, UseTerms } from './share-request.ts';
+import { GovError, forbidden, inputInvalid, notFound, ruleViolated, type CommandContext, type Deadline, type DecisionDeps } from '@govmesh/backbone';
+import type { Actor, DeliveryClock, RectificationClock, ReplyClock, ShareCommand, ShareRequestState, ShareStatus, UseTerms } from './share-request.ts';
 
 /** The deadlines and guards the share-request decide functions (share-request-*.ts) share. */
 
@@ -49,3 +49,13 @@ export const requireStatus = (s: ShareRequestState, allowed: ShareStatus[], rule
 };
 
 export const termsOf = (c: ShareRequestContent): UseTerms => ({ dataItems: [...c.dataItems], useScenario: c.useScenario, useScope: c.useScope, periodUntil: c.periodUntil, thirdParties: [] });
+
+// Deadlines as the state keeps them (with what they are counted from) and as events carry them (ADR 0008).
+export const deliveryClock = (d: Deadline): DeliveryClock => ({ deliveryDueAt: d.dueAt, deliveryProvisional: d.provisional, deliveryCountedFrom: d.from, deliveryWorkingDays: d.workingDays });
+export const rectificationClock = (d: Deadline): RectificationClock => ({ rectificationDueAt: d.dueAt, rectificationProvisional: d.provisional, rectificationCountedFrom: d.from, rectificationWorkingDays: d.workingDays });
+export const replyDeadline = (r: ReplyClock): Deadline => ({ dueAt: r.dueAt, provisional: r.provisional, from: r.countedFrom, workingDays: r.workingDays });
+export const deliveryDeadline = (a: DeliveryClock): Deadline => ({ dueAt: a.deliveryDueAt, provisional: a.deliveryProvisional, from: a.deliveryCountedFrom, workingDays: a.deliveryWorkingDays });
+export const rectificationDeadline = (r: RectificationClock): Deadline => ({ dueAt: r.rectificationDueAt, provisional: r.rectificationProvisional, from: r.rectificationCountedFrom, workingDays: r.rectificationWorkingDays });
+
+export const deliveryDueOf = (d: Deadline) => ({ deliveryDueAt: d.dueAt, deliveryDueAtProvisional: d.provisional });
+export const rectificationDueOf = (d: Deadline) => ({ rectificationDueAt: d.dueAt, rectificationDueAtProvisional: d.provisional });

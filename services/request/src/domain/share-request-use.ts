@@ -2,7 +2,7 @@ import type { RequestEvent, ScopeChange, TerminationCause } from '@govmesh/contr
 import { forbidden, inputInvalid, ruleViolated } from '@govmesh/backbone';
 import { assertPeriodUntil, itemViolations } from './content.ts';
 import type { UseTerms } from './share-request.ts';
-import { MAX_RECTIFICATION_WORKING_DAYS, blank, exists, isCompetent, requireCompetent, requireProvider, requireRequester, requireStatus, text, type Decide } from './share-request-rules.ts';
+import { MAX_RECTIFICATION_WORKING_DAYS, blank, exists, isCompetent, requireCompetent, requireProvider, requireRequester, requireStatus, text, type Decide, rectificationDueOf } from './share-request-rules.ts';
 
 /** Delivery and use (DLV-01, USE-01/02, SUS-01/02, REC-01/05): activation, scope changes, suspension, service changes, usage records, end of use, disposal. */
 
@@ -68,7 +68,7 @@ export const suspendShare: Decide<'SuspendShare'> = (cmd, s, ctx, deps) => {
   }
   return [{
     type: 'ShareSuspended',
-    data: { shareId: s.shareId, suspendedBy: cmd.by.departmentId, misuse: cmd.misuse, findings: cmd.findings.trim(), rectificationWorkingDays: days, rectificationDueAt: deps.calendar.addWorkingDays(ctx.at, days).toISOString() },
+    data: { shareId: s.shareId, suspendedBy: cmd.by.departmentId, misuse: cmd.misuse, findings: cmd.findings.trim(), rectificationWorkingDays: days, ...rectificationDueOf(deps.calendar.deadline(ctx.at, days)), suspendedAt: ctx.at.toISOString() },
   }];
 };
 

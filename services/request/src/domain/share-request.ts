@@ -2,9 +2,9 @@ import type {
   DisputeOutcome, DisputeStage, MisuseKind, MissingMaterial, RefusalReason, RequestEvent, ScopeChange, ServiceChangeKind, ShareAttribute, ShareMethod,
   ShareRequestContent, SuppliedMaterial, TerminationCause, UseEndReason,
 } from '@govmesh/contracts/avro';
-import { assertNever, type CommandContext, type Decider, type DecisionDeps, type Role } from '@govmesh/backbone';
+import { assertNever, legacyDeadline, type CommandContext, type Deadline, type Decider, type DecisionDeps, type Role } from '@govmesh/backbone';
 import { endOfDay, type CatalogSnapshot } from './content.ts';
-import { termsOf } from './share-request-rules.ts';
+import { DELIVERY_WORKING_DAYS, deliveryClock, rectificationClock, termsOf } from './share-request-rules.ts';
 import { draftRequest, reviseRequest, approveInternally, submitRequest, withdrawRequest } from './share-request-drafting.ts';
 import { notifyMissingMaterials, resubmitRequest, requestReplyExtension, decideReplyExtension, replyToRequest } from './share-request-reply.ts';
 import { openDispute, escalateDispute, resolveDispute } from './share-request-dispute.ts';
@@ -44,10 +44,30 @@ export interface Actor {
 
 export interface ReplyClock {
   receivedAt: string;
+  /** The working days the deadline in force counts from `countedFrom` (an extension adds to them). */
   workingDays: number;
+  countedFrom: string;
   dueAt: string;
+  /** The deadline counts a day of a year without official holiday schedule (ADR 0008). */
+  provisional: boolean;
   /** The deadline already flagged overdue (a new deadline after an extension can be flagged again). */
   overdueFlaggedFor: string | null;
+}
+
+/** The delivery deadline (DLV-01) and what it is counted from, so that it can be counted again. */
+export interface DeliveryClock {
+  deliveryDueAt: string;
+  deliveryProvisional: boolean;
+  deliveryCountedFrom: string;
+  deliveryWorkingDays: number;
+}
+
+/** The rectification deadline (SUS-01) and what it is counted from. */
+export interface RectificationClock {
+  rectificationDueAt: string;
+  rectificationProvisional: boolean;
+  rectificationCountedFrom: string;
+  rectificationWorkingDays: number;
 }
 
 export interface UseTerms {
@@ -77,13 +97,13 @@ export interface ShareRequestState {
   extension: 'NONE' | 'REQUESTED' | 'GRANTED' | 'REFUSED';
   extensionDays: number;
   refusal: { refusedBy: string; headApprover: string; reasons: RefusalReason[] } | null;
-  approval: { approvedBy: string; headApprover: string | null; automatic: boolean; conditions: string; disposalRequirement: string; deliveryDueAt: string; deliveryOverdue: boolean; delivered: boolean } | null;
+  approval: ({ approvedBy: string; headApprover: string | null; automatic: boolean; conditions: string; disposalRequirement: string; deliveryOverdue: boolean; delivered: boolean } & DeliveryClock) | null;
   /** authority: the competent department that coordinates and records the government's decision (DSP-01); null when none is known. */
   dispute: { stage: DisputeStage; crossLevel: boolean; authority: string | null; grounds: string; outcome: DisputeOutcome | null } | null;
   /** What the requester may do with the data: the request's terms, changed only with the provider's consent (USE-01). */
   terms: UseTerms | null;
   pendingScopeChange: { change: ScopeChange; reason: string } | null;
-  suspension: { suspendedBy: string; misuse: MisuseKind; findings: string; rectificationDueAt: string; rectificationReported: boolean } | null;
+  suspension: ({ suspendedBy: string; misuse: MisuseKind; findings: string; rectificationReported: boolean } & RectificationClock) | null;
   serviceChange: { kind: ServiceChangeKind; reason: string; description: string; negotiated: boolean } | null;
   termination: { terminatedBy: string; cause: TerminationCause; reason: string } | null;
   useEnd: { reason: UseEndReason; note: string; disposalRequirement: string } | null;
@@ -194,26 +214,38 @@ export const evolve = (s: ShareRequestState, e: RequestEvent): ShareRequestState
       return { ...s, status: 'DRAFT', provider: e.data.content.provider, content: e.data.content, entryName: e.data.entryName, shareAttribute: e.data.shareAttribute, internalApprover: null };
     case 'ShareRequestInternallyApproved':
       return { ...s, status: 'INTERNAL_APPROVED', internalApprover: e.data.approver };
-    case 'ShareRequestSubmitted':
-      return { ...s, status: 'SUBMITTED', reply: { receivedAt: e.data.receivedAt, workingDays: e.data.replyWorkingDays, dueAt: e.data.replyDueAt, overdueFlaggedFor: null } };
+    case 'ShareRequestSubmitted': {
+      const d = legacyDeadline(e.data.replyDueAt, e.data.replyDueAtProvisional, { from: e.data.receivedAt, workingDays: e.data.replyWorkingDays });
+      return { ...s, status: 'SUBMITTED', reply: { receivedAt: e.data.receivedAt, workingDays: d.workingDays, countedFrom: d.from, dueAt: d.dueAt, provisional: d.provisional, overdueFlaggedFor: null } };
+    }
     case 'MissingMaterialsNotified':
       return { ...s, status: 'MATERIALS_REQUESTED', missingMaterials: e.data.items, missingMaterialsLate: e.data.late === true };
     case 'ShareRequestResubmitted': {
       // After a late notice the deadline stays the missed one: a flag already raised for it stands.
-      const flagged = s.reply !== null && s.reply.dueAt === e.data.replyDueAt ? s.reply.overdueFlaggedFor : null;
-      return { ...s, status: 'SUBMITTED', supplied: e.data.supplied, reply: { receivedAt: e.data.receivedAt, workingDays: e.data.replyWorkingDays, dueAt: e.data.replyDueAt, overdueFlaggedFor: flagged } };
+      // After a late notice the deadline stays the missed one, counted as before.
+      if (s.reply !== null && s.reply.dueAt === e.data.replyDueAt) return { ...s, status: 'SUBMITTED', supplied: e.data.supplied, reply: { ...s.reply, receivedAt: e.data.receivedAt } };
+      const d = legacyDeadline(e.data.replyDueAt, e.data.replyDueAtProvisional, { from: e.data.receivedAt, workingDays: e.data.replyWorkingDays });
+      return { ...s, status: 'SUBMITTED', supplied: e.data.supplied, reply: { receivedAt: e.data.receivedAt, workingDays: d.workingDays, countedFrom: d.from, dueAt: d.dueAt, provisional: d.provisional, overdueFlaggedFor: null } };
     }
     case 'ReplyExtensionRequested':
       return { ...s, extension: 'REQUESTED', extensionDays: e.data.workingDays };
     case 'ReplyDeadlineExtended':
-      return { ...s, extension: 'GRANTED', reply: s.reply === null ? null : { ...s.reply, dueAt: e.data.replyDueAt } };
+      // The extension counts on from the deadline it extends.
+      if (s.reply === null) return { ...s, extension: 'GRANTED' };
+      {
+        const d = legacyDeadline(e.data.replyDueAt, e.data.replyDueAtProvisional, { from: s.reply.countedFrom ?? s.reply.dueAt, workingDays: (s.reply.countedFrom === undefined ? 0 : s.reply.workingDays) + e.data.workingDays });
+        return { ...s, extension: 'GRANTED', reply: { ...s.reply, dueAt: d.dueAt, provisional: d.provisional, countedFrom: d.from, workingDays: d.workingDays } };
+      }
     case 'ReplyExtensionRefused':
       return { ...s, extension: 'REFUSED' };
     case 'ShareRequestApproved':
       return {
         ...s,
         status: 'APPROVED',
-        approval: { approvedBy: e.data.approvedBy, headApprover: e.data.headApprover, automatic: e.data.automatic, conditions: e.data.conditions, disposalRequirement: e.data.disposalRequirement, deliveryDueAt: e.data.deliveryDueAt, deliveryOverdue: false, delivered: false },
+        approval: {
+          approvedBy: e.data.approvedBy, headApprover: e.data.headApprover, automatic: e.data.automatic, conditions: e.data.conditions, disposalRequirement: e.data.disposalRequirement, deliveryOverdue: false, delivered: false,
+          ...deliveryClock(legacyDeadline(e.data.deliveryDueAt, e.data.deliveryDueAtProvisional, e.data.approvedAt === null ? null : { from: e.data.approvedAt, workingDays: DELIVERY_WORKING_DAYS })),
+        },
         terms: s.content === null ? null : { ...termsOf(s.content), dataItems: [...e.data.dataItems] },
       };
     case 'ShareRequestRefused':
@@ -235,7 +267,10 @@ export const evolve = (s: ShareRequestState, e: RequestEvent): ShareRequestState
         ...s,
         status: 'APPROVED',
         dispute,
-        approval: { approvedBy: e.data.resolvedBy, headApprover: null, automatic: false, conditions: '', disposalRequirement: '', deliveryDueAt: e.data.deliveryDueAt, deliveryOverdue: false, delivered: false },
+        approval: {
+          approvedBy: e.data.resolvedBy, headApprover: null, automatic: false, conditions: '', disposalRequirement: '', deliveryOverdue: false, delivered: false,
+          ...deliveryClock(legacyDeadline(e.data.deliveryDueAt, e.data.deliveryDueAtProvisional, e.data.resolvedAt === null ? null : { from: e.data.resolvedAt, workingDays: DELIVERY_WORKING_DAYS })),
+        },
         terms: s.content === null ? null : termsOf(s.content),
       };
     }
@@ -248,7 +283,13 @@ export const evolve = (s: ShareRequestState, e: RequestEvent): ShareRequestState
     case 'ScopeChangeRefused':
       return { ...s, pendingScopeChange: null };
     case 'ShareSuspended':
-      return { ...s, status: 'SUSPENDED', suspension: { suspendedBy: e.data.suspendedBy, misuse: e.data.misuse, findings: e.data.findings, rectificationDueAt: e.data.rectificationDueAt, rectificationReported: false } };
+      return {
+        ...s, status: 'SUSPENDED',
+        suspension: {
+          suspendedBy: e.data.suspendedBy, misuse: e.data.misuse, findings: e.data.findings, rectificationReported: false,
+          ...rectificationClock(legacyDeadline(e.data.rectificationDueAt, e.data.rectificationDueAtProvisional, e.data.suspendedAt === null ? null : { from: e.data.suspendedAt, workingDays: e.data.rectificationWorkingDays })),
+        },
+      };
     case 'RectificationReported':
       return s.suspension === null ? s : { ...s, suspension: { ...s.suspension, rectificationReported: true } };
     case 'ShareResumed':
@@ -265,6 +306,19 @@ export const evolve = (s: ShareRequestState, e: RequestEvent): ShareRequestState
       return { ...s, usageRecords: s.usageRecords + 1 };
     case 'ShareUseEnded':
       return { ...s, status: 'USE_ENDED', pendingScopeChange: null, serviceChange: null, useEnd: { reason: e.data.reason, note: e.data.note, disposalRequirement: e.data.disposalRequirement } };
+    case 'ShareDeadlineRecomputed': {
+      const d: Deadline = { dueAt: e.data.dueAt, provisional: e.data.provisional, from: e.data.countedFrom, workingDays: e.data.workingDays };
+      switch (e.data.deadline) {
+        case 'REPLY':
+          return s.reply === null ? s : { ...s, reply: { ...s.reply, dueAt: d.dueAt, provisional: d.provisional, countedFrom: d.from, workingDays: d.workingDays } };
+        case 'DELIVERY':
+          return s.approval === null ? s : { ...s, approval: { ...s.approval, ...deliveryClock(d) } };
+        case 'RECTIFICATION':
+          return s.suspension === null ? s : { ...s, suspension: { ...s.suspension, ...rectificationClock(d) } };
+        default:
+          return assertNever(e.data.deadline, 'share deadline');
+      }
+    }
     case 'DataDisposalConfirmed':
       return { ...s, status: 'DISPOSED', disposal: { method: e.data.method, reference: e.data.reference, disposedAt: e.data.disposedAt } };
     default:
@@ -276,6 +330,12 @@ export const evolve = (s: ShareRequestState, e: RequestEvent): ShareRequestState
 export const replyDueAt = (s: ShareRequestState): string | null => (s.status === 'SUBMITTED' && s.reply !== null ? s.reply.dueAt : null);
 /** A reply is awaited and its deadline has been flagged as missed. */
 export const replyOverdue = (s: ShareRequestState): boolean => s.status === 'SUBMITTED' && s.reply !== null && s.reply.overdueFlaggedFor === s.reply.dueAt;
+/** The live deadlines that are provisional (ADR 0008), by the view's field names. */
+export const provisionalDeadlines = (s: ShareRequestState): string[] => [
+  ...(replyDueAt(s) !== null && s.reply!.provisional ? ['replyDueAt'] : []),
+  ...(deliveryDueAt(s) !== null && s.approval!.deliveryProvisional ? ['deliveryDueAt'] : []),
+  ...(s.status === 'SUSPENDED' && s.suspension?.rectificationProvisional === true ? ['rectificationDueAt'] : []),
+];
 export const deliveryDueAt = (s: ShareRequestState): string | null => (s.status === 'APPROVED' && s.approval !== null ? s.approval.deliveryDueAt : null);
 /** Delivery is awaited and its deadline has been flagged as missed. */
 export const deliveryOverdue = (s: ShareRequestState): boolean => s.status === 'APPROVED' && s.approval !== null && s.approval.deliveryOverdue;

@@ -142,7 +142,7 @@ test('APR-03: one extension of at most 10 working days, approved by the same-lev
   const granted = spec.given(asked).when({ kind: 'DecideReplyExtension', by: competent, grant: true, reason: '' }, { at: cst('2026-10-13T09:00:00') }).thenEvents();
   assert.deepEqual(granted, [{
     type: 'ReplyDeadlineExtended',
-    data: { shareId: SHARE, grantedBy: competent.departmentId, workingDays: 10, previousDueAt: endOf('2026-10-20'), replyDueAt: endOf('2026-11-03'), notifiedRequester: requester.departmentId },
+    data: { shareId: SHARE, grantedBy: competent.departmentId, workingDays: 10, previousDueAt: endOf('2026-10-20'), replyDueAt: endOf('2026-11-03'), replyDueAtProvisional: false, notifiedRequester: requester.departmentId },
   }]);
   spec.given([...asked, ...granted]).when({ kind: 'RequestReplyExtension', by: provider, workingDays: 1, reason: 'again' }, { at }).thenThrows('GOV_ERR_RULE_VIOLATED', 'APR-03', /at most once/);
 });

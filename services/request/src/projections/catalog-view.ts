@@ -38,6 +38,7 @@ export const catalogViewProjection: Projection<CatalogEvent> = {
     CatalogEntrySubmitted: null,
     CatalogEntryUpdateStarted: null,
     CatalogReviewOverdue: null,
+    CatalogDeadlineRecomputed: null,
     CatalogUpdateExtensionGranted: null,
     CatalogUpdateExtensionRefused: null,
     CatalogUpdateExtensionRequested: null,
