@@ -10,7 +10,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -19,7 +20,8 @@ import { Deployment } from 'kubernetes-models/apps/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, Service, ServiceAccount } from 'kubernetes-models/v1';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
-import { parsePlatformFile } from '../../packages/backbone/src/identity/platform.ts';
+import { loadPlatformSchedules, parsePlatformFile } from '../../packages/backbone/src/identity/platform.ts';
+import { TEST_SCHEDULE_2027_PATH } from '../../packages/backbone/src/testing/calendar.ts';
 import { OUTPUTS, renderPlainManifests } from '../../deploy/k8s/render.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -390,6 +392,28 @@ describe('national platform, chart defaults (ci/national-values.yaml)', () => {
     const broken = structuredClone(named(docs, 'Deployment', 'gm-govmesh-catalog'));
     broken.spec.template.spec.containers[0].ports[0].containerPort = 'eighty';
     assert.throws(() => new Deployment(broken as never).validate());
+  });
+});
+
+describe('an official year schedule loaded through the chart (APR-02: docs/operations.md#calendar)', () => {
+  test('APR-02: a year schedule in values becomes a file beside platform.json that it names, mounted in every service, and the services load it', () => {
+    const schedule = JSON.parse(readFileSync(TEST_SCHEDULE_2027_PATH, 'utf8'));
+    const docs = template(FIXTURES.national, '--set-json', `platform.calendar.schedules=[${JSON.stringify(schedule)}]`);
+    const cm = named(docs, 'ConfigMap', 'gm-govmesh-platform');
+    const file = JSON.parse(cm.data?.['platform.json'] ?? 'null');
+    assert.deepEqual(file.calendar.schedules, ['calendar-2027.json']);
+    const dir = mkdtempSync(join(tmpdir(), 'govmesh-chart-calendar-'));
+    for (const [key, text] of Object.entries(cm.data ?? {})) writeFileSync(join(dir, key), text);
+    assert.deepEqual(loadPlatformSchedules(parsePlatformFile(file), join(dir, 'platform.json')).map((y) => y.year), [2027]);
+    for (const s of ['catalog', 'request', 'audit']) {
+      const items = named(docs, 'Deployment', `gm-govmesh-${s}`).spec.template.spec.volumes.find((v: { name: string }) => v.name === 'platform').configMap.items;
+      assert.deepEqual(items.map((i: { key: string }) => i.key), ['platform.json', 'calendar-2027.json']);
+    }
+  });
+
+  test('a schedule with an unknown key or a bad date is refused by the chart', () => {
+    assert.match(templateFails(FIXTURES.national, '--set-json', 'platform.calendar.schedules=[{"year":2027,"source":"x","holidays":["2027-13-01"],"workdays":[]}]'), /schedules\.0\.holidays\.0: Does not match pattern/);
+    assert.match(templateFails(FIXTURES.national, '--set-json', 'platform.calendar.schedules=[{"year":2027,"source":"x","holidays":[],"workdays":[],"notes":""}]'), /Additional property notes is not allowed/);
   });
 });
 

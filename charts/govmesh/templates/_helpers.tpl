@@ -78,10 +78,18 @@ as pretty JSON.
 {{- with $p.parent -}}
 {{- $_ := set $platform "parent" . -}}
 {{- end -}}
+{{- $calendar := dict "holidays" ($p.calendar.holidays | default list) "workdays" ($p.calendar.workdays | default list) -}}
+{{- with $p.calendar.schedules -}}
+{{- $files := list -}}
+{{- range . -}}
+{{- $files = append $files (printf "calendar-%v.json" .year) -}}
+{{- end -}}
+{{- $_ := set $calendar "schedules" $files -}}
+{{- end -}}
 {{- $file := dict
   "platform" $platform
   "departments" $p.departments
-  "calendar" (dict "holidays" ($p.calendar.holidays | default list) "workdays" ($p.calendar.workdays | default list))
+  "calendar" $calendar
   "auth" (dict "tokenPublicKeyPem" (required "platform.tokenPublicKeyPem is required" $p.tokenPublicKeyPem))
 -}}
 {{- toPrettyJson $file -}}

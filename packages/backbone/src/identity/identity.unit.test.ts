@@ -46,3 +46,23 @@ test('a platform file with problems is refused, naming every field', () => {
     },
   );
 });
+
+test('APR-02: the platform file loads year schedules by path relative to itself, checks them at start, and refuses a malformed or doubled one', async () => {
+  const { mkdtempSync, writeFileSync, copyFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const { loadPlatformSchedules } = await import('./platform.ts');
+  const { TEST_SCHEDULE_2027_PATH } = await import('../testing/calendar.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'govmesh-calendar-'));
+  copyFileSync(TEST_SCHEDULE_2027_PATH, join(dir, '2027.json'));
+  const base = { platform: { id: 'national', name: 'n', kind: 'national', regionCode: '100000' }, departments: [{ id: 'd1', name: 'D', level: 'ministry', roles: ['provider'] }], auth: { tokenPublicKeyPem: keys.publicKeyPem } };
+  const file = parsePlatformFile({ ...base, calendar: { schedules: ['2027.json'] } });
+  assert.deepEqual(loadPlatformSchedules(file, join(dir, 'platform.json')).map((s) => s.year), [2027]);
+  writeFileSync(join(dir, 'bad.json'), JSON.stringify({ year: 2027, source: 'x', holidays: ['2027-01-01'], workdays: [] }));
+  assert.throws(() => loadPlatformSchedules(parsePlatformFile({ ...base, calendar: { schedules: ['bad.json'] } }), join(dir, 'platform.json')), /bad\.json: holidays: 2027-02-05, Spring Festival eve/);
+  assert.throws(() => loadPlatformSchedules(parsePlatformFile({ ...base, calendar: { schedules: ['2027.json', './2027.json'] } }), join(dir, 'platform.json')), /more than one schedule for 2027/);
+  assert.throws(() => parsePlatformFile({ ...base, calendar: { schedules: '2027.json', holidays: ['2027-02-30'], year: 2027 } }), (e: unknown) => {
+    assert.deepEqual((e as GovError).violations.map((v) => v.field), ['calendar.year', 'calendar.holidays', 'calendar.schedules']);
+    return true;
+  });
+});

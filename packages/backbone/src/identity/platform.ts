@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { GovError } from '../errors/errors.ts';
-import type { CalendarOverrides } from '../time/calendar.ts';
+import { isRealDate, loadYearSchedule, type YearSchedule } from '../time/year-schedule.ts';
 
 /**
  * The platform file an operator writes: the platform itself, its department directory, the
@@ -20,10 +21,21 @@ export interface Department {
   roles: Role[];
 }
 
+/**
+ * The platform's calendar: single days overridden (a local holiday) and the official schedules the
+ * operator loaded, each a year file (`npm run calendar -- check <file>`) named by its path relative
+ * to the platform file (docs/operations.md#calendar).
+ */
+export interface PlatformCalendar {
+  holidays?: string[];
+  workdays?: string[];
+  schedules?: string[];
+}
+
 export interface PlatformFile {
   platform: { id: string; name: string; kind: (typeof PLATFORM_KINDS)[number]; regionCode: string; parent?: string };
   departments: Department[];
-  calendar?: CalendarOverrides;
+  calendar?: PlatformCalendar;
   auth: { tokenPublicKeyPem: string };
 }
 
@@ -49,6 +61,19 @@ export const parsePlatformFile = (raw: unknown, source = 'platform file'): Platf
       v.push(problem(`departments[${i}].roles`, `non-empty list of ${ROLES.join(', ')}`));
     }
   });
+  const c = o.calendar as Record<string, unknown> | undefined;
+  if (c !== undefined) {
+    if (typeof c !== 'object' || c === null || Array.isArray(c)) v.push(problem('calendar', 'an object with holidays, workdays and schedules'));
+    else {
+      for (const k of Object.keys(c)) if (!['holidays', 'workdays', 'schedules'].includes(k)) v.push(problem(`calendar.${k}`, 'unknown key (expected holidays, workdays, schedules)'));
+      for (const k of ['holidays', 'workdays'] as const) {
+        const list = c[k];
+        if (list !== undefined && (!Array.isArray(list) || list.some((d) => !isRealDate(d)))) v.push(problem(`calendar.${k}`, 'a list of real dates YYYY-MM-DD'));
+      }
+      const files = c.schedules;
+      if (files !== undefined && (!Array.isArray(files) || files.some((f) => typeof f !== 'string' || f === ''))) v.push(problem('calendar.schedules', 'a list of year schedule file paths, relative to the platform file'));
+    }
+  }
   if (typeof o.auth?.tokenPublicKeyPem !== 'string' || !o.auth.tokenPublicKeyPem.includes('PUBLIC KEY')) {
     v.push(problem('auth.tokenPublicKeyPem', 'an Ed25519 public key in PEM'));
   }
@@ -60,6 +85,18 @@ export const parsePlatformFile = (raw: unknown, source = 'platform file'): Platf
 };
 
 export const loadPlatformFile = (path: string): PlatformFile => parsePlatformFile(JSON.parse(readFileSync(path, 'utf8')), path);
+
+/**
+ * The year schedules a platform file lists, read and checked (a malformed one stops the start,
+ * naming the file and the problem); two files for one year are refused.
+ */
+export const loadPlatformSchedules = (file: PlatformFile, path: string): YearSchedule[] => {
+  const schedules = (file.calendar?.schedules ?? []).map((f) => loadYearSchedule(resolve(dirname(path), f)));
+  const years = schedules.map((s) => s.year);
+  const twice = years.filter((y, i) => years.indexOf(y) !== i);
+  if (twice.length > 0) throw new GovError('GOV_ERR_CONFIG_INVALID', `${path}: calendar.schedules: more than one schedule for ${twice.join(', ')}`, { violations: [{ field: 'calendar.schedules', description: `one schedule per year (${twice.join(', ')} twice)` }] });
+  return schedules;
+};
 
 /** The department directory: who exists and which roles each holds. */
 export class Directory {

@@ -6,7 +6,7 @@ import { SchemaRegistry } from '../avro/registry.ts';
 import { AggregateCommands } from '../commands/aggregate-commands.ts';
 import { commonConfigSpec, key, type ConfigOf } from '../config/config.ts';
 import type { Decider, DomainEvent } from '../domain/decider.ts';
-import { Directory, loadPlatformFile, type PlatformFile } from '../identity/platform.ts';
+import { Directory, loadPlatformFile, loadPlatformSchedules, type PlatformFile } from '../identity/platform.ts';
 import { Authenticator } from '../identity/principal.ts';
 import { TokenVerifier } from '../identity/token.ts';
 import { createKafka, createProducer, ensureTopics, type TopicSpec } from '../kafka/client.ts';
@@ -19,7 +19,8 @@ import { backboneMigrations, migrate, type Migration } from '../store/migrations
 import { createLogger, type Logger } from '../telemetry/logging.ts';
 import { createMetrics, type BackboneMetrics } from '../telemetry/metrics.ts';
 import { parseFailpoints, type Failpoints } from '../testing/failpoints.ts';
-import { WorkingCalendar } from '../time/calendar.ts';
+import { COVERAGE_WARNING_DAYS, WorkingCalendar } from '../time/calendar.ts';
+import client from 'prom-client';
 import { systemClock, type Clock } from '../time/clock.ts';
 import { createHttpServer, type Readiness } from './http.ts';
 import { startGrpcServer, stopGrpcServer } from './grpc.ts';
@@ -78,7 +79,7 @@ export class ServiceRuntime {
   #grpc: grpc.Server | undefined;
   #stopped = false;
 
-  private constructor(config: ServiceConfig, opts: RuntimeOptions, platformFile: PlatformFile, db: Database, kafka: kafkajs.Kafka, producer: kafkajs.Producer, admin: kafkajs.Admin, logger: Logger) {
+  private constructor(config: ServiceConfig, opts: RuntimeOptions, platformFile: PlatformFile, calendar: WorkingCalendar, db: Database, kafka: kafkajs.Kafka, producer: kafkajs.Producer, admin: kafkajs.Admin, logger: Logger) {
     this.#config = config;
     this.#schema = opts.schema;
     this.clock = opts.clock ?? systemClock;
@@ -87,7 +88,7 @@ export class ServiceRuntime {
     this.platformFile = platformFile;
     this.directory = new Directory(platformFile.departments);
     this.authenticator = new Authenticator(new TokenVerifier(platformFile.auth.tokenPublicKeyPem, this.platform), this.directory, this.clock);
-    this.calendar = new WorkingCalendar(platformFile.calendar);
+    this.calendar = calendar;
     this.registry = SchemaRegistry.fromDirectory(config.SCHEMAS_DIR);
     this.metrics = createMetrics(config.SERVICE_NAME);
     this.failpoints = parseFailpoints(config.FAILPOINTS);
@@ -95,12 +96,23 @@ export class ServiceRuntime {
     this.kafka = kafka;
     this.producer = producer;
     this.#admin = admin;
+    // Read at each scrape, so an alert fires as the coverage runs out, without a restart.
+    new client.Gauge({
+      name: 'govmesh_calendar_official_days_ahead',
+      help: `days from today to the end of the official holiday schedules (below ${COVERAGE_WARNING_DAYS}: load the next year, docs/operations.md#calendar)`,
+      registers: [this.metrics.registry],
+      collect() {
+        this.set(calendar.officialDaysAhead(opts.clock?.now() ?? new Date()));
+      },
+    });
     this.relay = new OutboxRelay({ db, schema: opts.schema, producer, logger, metrics: this.metrics, batchSize: config.OUTBOX_BATCH, pollMs: config.OUTBOX_POLL_MS, failpoints: this.failpoints });
   }
 
   static async start(config: ServiceConfig, opts: RuntimeOptions): Promise<ServiceRuntime> {
     const logger = opts.logger ?? createLogger(config.SERVICE_NAME, config.LOG_LEVEL);
     const platformFile = loadPlatformFile(config.PLATFORM_CONFIG);
+    // Year schedules are checked before anything connects: a malformed one stops the start, named.
+    const calendar = new WorkingCalendar({ holidays: platformFile.calendar?.holidays, workdays: platformFile.calendar?.workdays, schedules: loadPlatformSchedules(platformFile, config.PLATFORM_CONFIG) });
     const db = await openDatabase({ url: config.DATABASE_URL, entities: opts.entities });
     await migrate(db, opts.schema, [...backboneMigrations(opts.schema), ...opts.migrations]);
     const kafka = createKafka({ clientId: `${config.SERVICE_NAME}-${config.PLATFORM_ID}`, brokers: config.KAFKA_BROKERS, logger });
@@ -109,7 +121,7 @@ export class ServiceRuntime {
     await producer.connect();
     const admin = kafka.admin();
     await admin.connect();
-    const rt = new ServiceRuntime(config, opts, platformFile, db, kafka, producer, admin, logger);
+    const rt = new ServiceRuntime(config, opts, platformFile, calendar, db, kafka, producer, admin, logger);
     rt.relay.start();
     return rt;
   }
@@ -205,7 +217,8 @@ export class ServiceRuntime {
       ]);
       this.#kafkaReady = { at: Date.now(), ok };
     }
-    return { checks: { database, kafka: this.#kafkaReady.ok }, warnings: {} };
+    const calendar = this.calendar.coverage(this.clock.now()).warning;
+    return { checks: { database, kafka: this.#kafkaReady.ok }, warnings: calendar === null ? {} : { calendar } };
   }
 
   /**

@@ -51,6 +51,9 @@ const nextDate = (date: string, delta: number): string => new Date(Date.parse(`$
  */
 export const LEGACY_COVERAGE_END = '2026-12-31';
 
+/** Readiness and the metric warn while the official coverage runs less than this many days ahead. */
+export const COVERAGE_WARNING_DAYS = 60;
+
 export class WorkingCalendar {
   readonly #holidays: Set<string>;
   readonly #workdays: Set<string>;
@@ -91,6 +94,22 @@ export class WorkingCalendar {
     const through = this.officialThrough(now);
     if (through === null) return 0;
     return Math.round((Date.parse(`${through}T00:00:00Z`) - Date.parse(`${chinaDate(now)}T00:00:00Z`)) / DAY_MS);
+  }
+
+  /**
+   * What readiness and the metric report: a warning (the service stays ready) while the official
+   * coverage runs less than COVERAGE_WARNING_DAYS ahead, since deadlines counted past it are
+   * provisional until the operator loads the next year (docs/operations.md#calendar).
+   */
+  coverage(now: Date): { officialThrough: string | null; daysAhead: number; warning: string | null } {
+    const officialThrough = this.officialThrough(now);
+    const daysAhead = this.officialDaysAhead(now);
+    if (daysAhead >= COVERAGE_WARNING_DAYS) return { officialThrough, daysAhead, warning: null };
+    const next = officialThrough === null ? Number(chinaDate(now).slice(0, 4)) : Number(officialThrough.slice(0, 4)) + 1;
+    const warning = officialThrough === null
+      ? `no official holiday schedule for ${next}: every deadline is provisional; load the State Council's ${next} schedule (docs/operations.md#calendar)`
+      : `the official holiday schedules end on ${officialThrough} (${daysAhead} days ahead): deadlines past it are provisional; load the State Council's ${next} schedule (docs/operations.md#calendar)`;
+    return { officialThrough, daysAhead, warning };
   }
 
   isWorkingDay(date: string): boolean {

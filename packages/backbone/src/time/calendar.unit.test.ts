@@ -132,3 +132,13 @@ test('a deadline written before the calendar knew its coverage is read as provis
   assert.equal(legacyDeadline('2026-12-30T15:59:59.999Z', null, null).provisional, false);
   assert.deepEqual(legacyDeadline('2027-03-01T15:59:59.999Z', false, { from: '2027-02-01T00:00:00.000Z', workingDays: 20 }), { from: '2027-02-01T00:00:00.000Z', workingDays: 20, dueAt: '2027-03-01T15:59:59.999Z', provisional: false });
 });
+
+test('the calendar warns (for readiness and the metric) while its official coverage runs less than 60 days ahead', () => {
+  const today = new Date('2026-12-02T09:00:00+08:00');
+  const now = cal.coverage(today);
+  assert.equal(now.daysAhead, 29);
+  assert.match(now.warning ?? '', /end on 2026-12-31 \(29 days ahead\).*load the State Council's 2027 schedule/);
+  assert.deepEqual(with2027.coverage(today), { officialThrough: '2027-12-31', daysAhead: 394, warning: null });
+  assert.equal(cal.coverage(new Date('2026-11-01T09:00:00+08:00')).warning, null, '60 days ahead: no warning');
+  assert.match(cal.coverage(new Date('2027-01-04T09:00:00+08:00')).warning ?? '', /no official holiday schedule for 2027: every deadline is provisional/);
+});
