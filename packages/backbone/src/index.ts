@@ -25,7 +25,7 @@ export type { Migration } from './store/migrations.ts';
 export { AggregateStore } from './store/event-store.ts';
 export type { StoredEvent, HandleResult, AggregateStoreOptions } from './store/event-store.ts';
 export { claimInbox } from './store/inbox.ts';
-export { raiseEvent, newEnvelope, eventSource } from './store/outbox.ts';
+export { raiseEvent, newEnvelope, eventSource, MAX_EVENT_BYTES } from './store/outbox.ts';
 export type { NewEvent } from './store/outbox.ts';
 export { createKafka, createProducer, ensureTopics, topics } from './kafka/client.ts';
 export type { TopicSpec } from './kafka/client.ts';
@@ -44,7 +44,8 @@ export { issueToken, TokenVerifier, generateTokenKeys, bearer } from './identity
 export type { TokenClaims } from './identity/token.ts';
 export { Authenticator, requireRole } from './identity/principal.ts';
 export type { Principal } from './identity/principal.ts';
-export { createHttpServer, type Readiness } from './server/http.ts';
+export { createHttpServer, BODY_LIMIT, type Readiness } from './server/http.ts';
+export { idSchema, ID_MAX_LENGTH, ID_PATTERN, DEFAULT_MAX_STRING, DEFAULT_MAX_ITEMS, isStrictDateTime } from './server/edge.ts';
 export type { HttpServerOptions } from './server/http.ts';
 export { unary, startGrpcServer, stopGrpcServer, fromProtoEnum, toProtoEnum } from './server/grpc.ts';
 export { onShutdown } from './server/lifecycle.ts';

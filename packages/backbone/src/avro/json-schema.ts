@@ -11,7 +11,9 @@ const convert = (schema: unknown, named: Map<string, unknown>, optional: Readonl
     switch (schema) {
       case 'string': return { type: 'string' };
       case 'boolean': return { type: 'boolean' };
-      case 'int': case 'long': return { type: 'integer' };
+      // Avro's ranges: an int is 32-bit; a long is bounded by what a JS number holds exactly.
+      case 'int': return { type: 'integer', minimum: -2147483648, maximum: 2147483647 };
+      case 'long': return { type: 'integer', minimum: -Number.MAX_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER };
       case 'float': case 'double': return { type: 'number' };
       case 'null': return { type: 'null' };
       default: {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import avro from 'avsc';
 import { GovError } from '../errors/errors.ts';
 import { fingerprintBytes } from './fingerprint.ts';
+import { strictStringsHook, textViolations } from './text.ts';
 
 /**
  * Avro single-object encoding (spec: "Single object encoding"): C3 01, the 8-byte little-endian
@@ -57,7 +58,8 @@ export class SchemaRegistry {
   }
 
   add(schemaJson: unknown, version: number, file = '<inline>'): SchemaEntry {
-    const type = avro.Type.forSchema(schemaJson as avro.Schema, { wrapUnions: false });
+    // Invalid UTF-8 in a string makes the value undecodable instead of turning into U+FFFD.
+    const type = avro.Type.forSchema(schemaJson as avro.Schema, { wrapUnions: false, typeHook: strictStringsHook as never });
     const name = type.name;
     if (name === undefined) throw new Error(`top-level schema must be a named record: ${file}`);
     const fp = fingerprintBytes(canonicalForm(type));
@@ -83,7 +85,10 @@ export class SchemaRegistry {
     return this.#byFingerprint.get(hex);
   }
 
-  /** Encodes with the latest schema of `name`; invalid values name the offending field paths. */
+  /**
+   * Encodes with the latest schema of `name`; invalid values name the offending field paths. Text
+   * with a NUL or a lone surrogate is invalid too: no reader could hold it (text.ts).
+   */
   encode(name: string, value: unknown): Buffer {
     const entry = this.latest(name);
     const paths: string[] = [];
@@ -92,7 +97,32 @@ export class SchemaRegistry {
         violations: paths.map((p) => ({ field: p, description: `does not match ${name}` })),
       });
     }
+    const text = textViolations(value, '').map((v) => ({ ...v, field: v.field.slice(1) }));
+    if (text.length > 0) throw new GovError('GOV_ERR_INPUT_INVALID', `value of ${name}: ${text.map((v) => `${v.field} ${v.description}`).join('; ')}`, { violations: text });
     return Buffer.concat([MAGIC, entry.fingerprint, entry.type.toBuffer(value)]);
+  }
+
+  /**
+   * The field of a `name` value that holds the most bytes, descending through records (e.g.
+   * content.abstract, or content.dataItems for a long array): what to name when an event is too large.
+   */
+  largestField(name: string, value: unknown): { field: string; bytes: number } {
+    let type: avro.Type = this.latest(name).type;
+    let v = value as Record<string, unknown>;
+    const path: string[] = [];
+    let bytes = type.toBuffer(v).length;
+    for (;;) {
+      const record = type instanceof avro.types.RecordType ? type : type instanceof avro.types.UnwrappedUnionType ? type.types.find((t) => t instanceof avro.types.RecordType && t.isValid(v)) : undefined;
+      if (!(record instanceof avro.types.RecordType) || v === null || typeof v !== 'object') break;
+      const sized = record.fields.map((f) => ({ f, b: f.type.toBuffer(v[f.name]).length }));
+      const best = sized.reduce((a, b) => (b.b > a.b ? b : a), sized[0]!);
+      if (best === undefined) break;
+      path.push(best.f.name);
+      type = best.f.type;
+      bytes = best.b;
+      v = v[best.f.name] as Record<string, unknown>;
+    }
+    return { field: path.join('.'), bytes };
   }
 
   /**

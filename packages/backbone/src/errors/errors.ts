@@ -4,6 +4,12 @@
  */
 export const ERROR_TABLE = {
   GOV_ERR_INPUT_INVALID: { httpStatus: 400, grpcStatus: 3 /* INVALID_ARGUMENT */, title: 'Invalid input', retryable: false },
+  // The edge's limits (issue 13): each its own status, so a client knows what to shrink; never retryable as sent.
+  GOV_ERR_BODY_TOO_LARGE: { httpStatus: 413, grpcStatus: 3, title: 'Request body too large', retryable: false },
+  GOV_ERR_EVENT_TOO_LARGE: { httpStatus: 413, grpcStatus: 3, title: 'The event this command would raise is too large', retryable: false },
+  GOV_ERR_URI_TOO_LONG: { httpStatus: 414, grpcStatus: 3, title: 'URI too long', retryable: false },
+  GOV_ERR_MEDIA_TYPE_UNSUPPORTED: { httpStatus: 415, grpcStatus: 3, title: 'Unsupported media type', retryable: false },
+  GOV_ERR_HEADERS_TOO_LARGE: { httpStatus: 431, grpcStatus: 3, title: 'Request header fields too large', retryable: false },
   GOV_ERR_AUTH_MISSING: { httpStatus: 401, grpcStatus: 16 /* UNAUTHENTICATED */, title: 'Authentication required', retryable: false },
   GOV_ERR_AUTH_FORBIDDEN: { httpStatus: 403, grpcStatus: 7 /* PERMISSION_DENIED */, title: 'Not allowed for this department', retryable: false },
   GOV_ERR_NOT_FOUND: { httpStatus: 404, grpcStatus: 5 /* NOT_FOUND */, title: 'Not found', retryable: false },

@@ -10,6 +10,8 @@ export interface Problem {
   rule?: string;
   violations?: { field: string; description: string }[];
   instance?: string;
+  /** The x-request-id of the request, to quote when reporting a problem (it is in the logs too). */
+  requestId?: string;
 }
 
 export const toProblem = (err: unknown, instance?: string): Problem => {

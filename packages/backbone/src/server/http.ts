@@ -1,21 +1,31 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { Socket } from 'node:net';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { GovError, type FieldViolation } from '../errors/errors.ts';
+import { ERROR_TABLE, GovError, inputInvalid, type FieldViolation } from '../errors/errors.ts';
 import { toProblem } from '../errors/problem.ts';
 import type { Authenticator, Principal } from '../identity/principal.ts';
 import type { Logger } from '../telemetry/logging.ts';
 import type { BackboneMetrics } from '../telemetry/metrics.ts';
-import { context, trace, SpanStatusCode, type Span } from '@opentelemetry/api';
+import { context, propagation, trace, SpanStatusCode, type Span } from '@opentelemetry/api';
 import { SpanKind, tracer } from '../telemetry/tracing.ts';
+import { boundRouteSchema, ID_MAX_LENGTH, isStrictDateTime, parseParams, requestIdOf, textViolations, traceparentOf } from './edge.ts';
+
+export { ID_MAX_LENGTH, idSchema } from './edge.ts';
+
+/** The largest request body (bytes); a larger one is 413. */
+export const BODY_LIMIT = 1024 * 1024;
 
 const spans = new WeakMap<FastifyRequest, Span>();
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 431: 'Request Header Fields Too Large' };
 const principals = new WeakMap<FastifyRequest, Principal>();
 
 /**
  * The REST edge every service shares: OpenAPI docs at /docs, health at /healthz (process is up),
  * readiness at /readyz (dependencies reachable), Prometheus metrics at /metrics, and one error
- * handler that turns every error into RFC 9457 problem+json.
+ * handler that turns every error into RFC 9457 problem+json. Every answer, errors from the router
+ * and the HTTP parser included, carries x-request-id and traceparent; a problem carries the
+ * request id too. Hostile input is refused once here for every service (edge.ts).
  */
 export interface HttpServerOptions {
   service: string;
@@ -44,7 +54,61 @@ declare module 'fastify' {
 }
 
 export const createHttpServer = async (opts: HttpServerOptions): Promise<FastifyInstance> => {
-  const app = Fastify({ loggerInstance: opts.logger as FastifyBaseLogger, ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: false } } });
+  // Problems are sent from the error handler, and also from the router's framework errors (bad
+  // percent-encoding, a path segment over ID_MAX_LENGTH) and the HTTP parser's client errors
+  // (headers over the limit), which never reach a route.
+  const sendProblem = (req: FastifyRequest, reply: FastifyReply, err: unknown) => {
+    const problem = { ...toProblem(err, req.url), requestId: req.id };
+    if (problem.status >= 500) req.log.error({ err, requestId: req.id }, 'request failed');
+    void reply
+      .status(problem.status)
+      .header('x-request-id', req.id)
+      .header('traceparent', reply.getHeader('traceparent') ?? traceparentOf(spans.get(req)))
+      .type('application/problem+json')
+      .send(problem);
+  };
+  const clientError = (err: NodeJS.ErrnoException, socket: Socket) => {
+    if (err.code === 'ECONNRESET' || socket.destroyed) return;
+    const requestId = requestIdOf(undefined);
+    const e = err.code === 'HPE_HEADER_OVERFLOW'
+      ? new GovError('GOV_ERR_HEADERS_TOO_LARGE', 'the request line and headers are over the 16 KiB limit')
+      : new GovError('GOV_ERR_INPUT_INVALID', 'malformed HTTP request');
+    const body = JSON.stringify({ ...toProblem(e), requestId });
+    opts.logger.info({ requestId, err: { code: err.code, message: err.message } }, 'client error');
+    if (socket.writable) {
+      const status = ERROR_TABLE[e.code].httpStatus;
+      socket.write(
+        `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Bad Request'}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+          `x-request-id: ${requestId}\r\ntraceparent: ${traceparentOf(undefined)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    }
+    socket.destroy(err);
+  };
+  const app = Fastify({
+    loggerInstance: opts.logger as FastifyBaseLogger,
+    bodyLimit: BODY_LIMIT,
+    routerOptions: { maxParamLength: ID_MAX_LENGTH },
+    genReqId: (raw) => requestIdOf(raw.headers['x-request-id']),
+    clientErrorHandler: clientError,
+    frameworkErrors: (err, req, reply) => {
+      const e = err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+        ? new GovError('GOV_ERR_URI_TOO_LONG', `a path segment is over ${ID_MAX_LENGTH} characters (ids are at most ${ID_MAX_LENGTH})`)
+        : err.code === 'FST_ERR_BAD_URL'
+          ? new GovError('GOV_ERR_INPUT_INVALID', 'the path is not valid percent-encoded UTF-8', { violations: [{ field: 'path', description: 'not valid percent-encoded UTF-8' }] })
+          : err;
+      sendProblem(req, reply, e);
+    },
+    // No type coercion: the published schema is the contract (a JSON 0 is not the string "0").
+    // Query strings and path parameters are parsed strictly by parseParams instead.
+    ajv: {
+      customOptions: { allErrors: true, coerceTypes: false, removeAdditional: false },
+      onCreate: (ajv: { addFormat: (name: string, f: (s: string) => boolean) => unknown }) => ajv.addFormat('date-time', isStrictDateTime),
+    } as NonNullable<Parameters<typeof Fastify>[0]>['ajv'],
+  });
+  // Before swagger, so the published OpenAPI shows the bounds the edge enforces.
+  app.addHook('onRoute', (route) => {
+    route.schema = boundRouteSchema(route.schema as Record<string, unknown> | undefined, route.url);
+  });
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -57,10 +121,13 @@ export const createHttpServer = async (opts: HttpServerOptions): Promise<Fastify
 
   // One SERVER span per request; the route handler runs inside it, so the command's trace context
   // is what the event store writes into the outbox rows.
-  app.addHook('onRequest', (req, _reply, done) => {
-    const span = tracer().startSpan(`${req.method} ${req.routeOptions.url ?? req.url}`, { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method, 'url.path': req.url } });
+  // It continues the caller's trace when the request carries a W3C traceparent.
+  app.addHook('onRequest', (req, reply, done) => {
+    const parent = propagation.extract(context.active(), req.headers);
+    const span = tracer().startSpan(`${req.method} ${req.routeOptions.url ?? req.url}`, { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method, 'url.path': req.url } }, parent);
     spans.set(req, span);
-    context.with(trace.setSpan(context.active(), span), done);
+    void reply.header('x-request-id', req.id).header('traceparent', traceparentOf(span));
+    context.with(trace.setSpan(parent, span), done);
   });
   app.addHook('onResponse', (req, reply, done) => {
     const span = spans.get(req);
@@ -82,6 +149,16 @@ export const createHttpServer = async (opts: HttpServerOptions): Promise<Fastify
     if (req.routeOptions.url?.startsWith('/v1/') === true) principals.set(req, opts.authenticator.authenticate(req.headers.authorization));
   });
 
+  // After parsing, before the schema: no NUL or lone surrogate anywhere in the path, query or
+  // body (named by field), and numeric or boolean parameters parsed strictly.
+  app.addHook('preValidation', async (req) => {
+    const violations = [...textViolations(req.params, 'params'), ...textViolations(req.query, 'querystring'), ...textViolations(req.body, 'body')];
+    if (violations.length > 0) throw inputInvalid(violations);
+    const schema = req.routeOptions.schema as { querystring?: unknown; query?: unknown; params?: unknown } | undefined;
+    parseParams(req.query, schema?.querystring ?? schema?.query);
+    parseParams(req.params, schema?.params);
+  });
+
   app.setErrorHandler((err, req, reply) => {
     let e: unknown = err;
     const validation = (err as { validation?: { instancePath: string; message?: string; params?: { missingProperty?: string; additionalProperty?: string } }[] }).validation;
@@ -91,15 +168,18 @@ export const createHttpServer = async (opts: HttpServerOptions): Promise<Fastify
         description: v.message ?? 'invalid',
       }));
       e = new GovError('GOV_ERR_INPUT_INVALID', violations.map((v) => `${v.field}: ${v.description}`).join('; '), { violations });
-    } else if ((err as { statusCode?: number }).statusCode === 400 || (err as { code?: string }).code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-      e = new GovError('GOV_ERR_INPUT_INVALID', (err as Error).message, { violations: [{ field: 'body', description: (err as Error).message }] });
+    } else {
+      // Fastify's own 4xx (body parsing and its limits) keep their meaning; anything else is internal.
+      const status = (err as { statusCode?: number }).statusCode;
+      const fastify = (err as { code?: string }).code?.startsWith('FST_') === true;
+      if (status === 413) e = new GovError('GOV_ERR_BODY_TOO_LARGE', `the request body is over the ${BODY_LIMIT}-byte limit`);
+      else if (status === 415) e = new GovError('GOV_ERR_MEDIA_TYPE_UNSUPPORTED', `content-type ${JSON.stringify(req.headers['content-type'] ?? '')} is not supported: send application/json`);
+      else if (status === 400 || (fastify && status !== undefined && status >= 400 && status < 500)) e = new GovError('GOV_ERR_INPUT_INVALID', (err as Error).message, { violations: [{ field: 'body', description: (err as Error).message }] });
     }
-    const problem = toProblem(e, req.url);
-    if (problem.status >= 500) req.log.error({ err }, 'request failed');
-    void reply.status(problem.status).type('application/problem+json').send(problem);
+    sendProblem(req, reply, e);
   });
   app.setNotFoundHandler((req, reply) => {
-    void reply.status(404).type('application/problem+json').send(toProblem(new GovError('GOV_ERR_NOT_FOUND', `no route ${req.method} ${req.url}`), req.url));
+    sendProblem(req, reply, new GovError('GOV_ERR_NOT_FOUND', `no route ${req.method} ${req.url}`));
   });
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));

@@ -1,4 +1,5 @@
 import type { SchemaRegistry } from '../avro/registry.ts';
+import { GovError } from '../errors/errors.ts';
 import { envelopeToHeaders, type Envelope } from '../envelope/envelope.ts';
 import { uuidv7 } from '../envelope/uuid.ts';
 import { traceparentForEvent } from '../telemetry/tracing.ts';
@@ -53,10 +54,27 @@ export const newEnvelope = (registry: SchemaRegistry, e: Omit<NewEvent, 'topic' 
   return envelope;
 };
 
+/**
+ * The largest Kafka record (value, key and headers) an event may become: a quarter of the
+ * broker's default message.max.bytes (1048588; scripts/infra does not change it), so a relay
+ * batch holds several, and far below what any broker accepts. A command whose event is larger is
+ * refused before anything is written (413 at the REST edge, naming the largest field).
+ */
+export const MAX_EVENT_BYTES = 256 * 1024;
+
 /** Encodes the event, builds its envelope and queues the record in `<schema>.outbox`. */
 export const raiseEvent = async (tx: Tx, schema: string, registry: SchemaRegistry, e: NewEvent): Promise<{ envelope: Envelope; value: Buffer }> => {
   const value = registry.encode(e.type, e.data);
   const envelope = newEnvelope(registry, e);
-  await tx.query(`insert into ${schema}.outbox (topic, key, headers, value) values ($1, $2, $3, $4)`, [e.topic, e.subject, JSON.stringify(envelopeToHeaders(envelope)), value]);
+  const headers = envelopeToHeaders(envelope);
+  const size = value.length + Buffer.byteLength(e.subject) + Object.entries(headers).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+  if (size > MAX_EVENT_BYTES) {
+    const { field, bytes } = registry.largestField(e.type, e.data);
+    const short = e.type.split('.').pop();
+    throw new GovError('GOV_ERR_EVENT_TOO_LARGE', `the ${short} event would be ${size} bytes, over the ${MAX_EVENT_BYTES}-byte limit; ${field} holds ${bytes}`, {
+      violations: [{ field, description: `holds ${bytes} bytes of a ${size}-byte ${short} event; an event may be at most ${MAX_EVENT_BYTES} bytes` }],
+    });
+  }
+  await tx.query(`insert into ${schema}.outbox (topic, key, headers, value) values ($1, $2, $3, $4)`, [e.topic, e.subject, JSON.stringify(headers), value]);
   return { envelope, value };
 };
