@@ -7,3 +7,4 @@ export { testServiceEnv, startTestService } from './service.ts';
 export type { TestServiceSpec, TestServiceOptions } from './service.ts';
 export { restAs } from './rest.ts';
 export { TEST_SCHEDULE_2027_PATH, testSchedule2027, calendarWith2027 } from './calendar.ts';
+export { unboundedFields, type OpenApiDoc } from './openapi.ts';

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { CatalogEntryContent, Grade, ShareAttribute } from '@govmesh/contracts/avro';
 import { AssessmentKindValues, GradeValues, ShareAttributeValues, UpdateTriggerValues } from '@govmesh/contracts/avro';
-import { inputInvalid, type SchemaRegistry } from '@govmesh/backbone';
+import { idSchema, inputInvalid, type SchemaRegistry } from '@govmesh/backbone';
 import type { CatalogCommands } from '../commands/catalog-commands.ts';
 import type { CatalogQueries } from '../projections/catalog-queries.ts';
 import { contentJsonSchema, normalizeContent } from './content-mapping.ts';
@@ -16,7 +16,7 @@ const ack = {
   type: 'object',
   properties: { entryId: { type: 'string' }, status: { type: 'string' }, revision: { type: 'integer' }, eventIds: { type: 'array', items: { type: 'string' } } },
 } as const;
-const idParam = { type: 'object', required: ['entryId'], properties: { entryId: { type: 'string', minLength: 1, maxLength: 200 } } } as const;
+const idParam = { type: 'object', required: ['entryId'], properties: { entryId: idSchema } } as const;
 const nonEmpty = { type: 'string', minLength: 1 } as const;
 
 export const catalogRoutes = (deps: { commands: CatalogCommands; queries: CatalogQueries; registry: SchemaRegistry }) =>
@@ -27,7 +27,7 @@ export const catalogRoutes = (deps: { commands: CatalogCommands; queries: Catalo
 
     app.post<{ Body: { entryId?: string; content: Partial<CatalogEntryContent> } }>(
       '/v1/entries',
-      { schema: { tags, summary: 'Draft a catalog entry', body: { type: 'object', required: ['content'], additionalProperties: false, properties: { entryId: { type: 'string', maxLength: 200 }, content } }, response: { 201: ack } } },
+      { schema: { tags, summary: 'Draft a catalog entry', body: { type: 'object', required: ['content'], additionalProperties: false, properties: { entryId: idSchema, content } }, response: { 201: ack } } },
       async (req, reply) => reply.status(201).send(await commands.draft(req.principal(), req.body.entryId, normalizeContent(req.body.content))),
     );
 
@@ -126,7 +126,7 @@ export const catalogRoutes = (deps: { commands: CatalogCommands; queries: Catalo
             type: 'object',
             additionalProperties: false,
             properties: {
-              provider: { type: 'string' },
+              provider: { type: 'string', maxLength: 200 },
               shareAttribute: { type: 'string', enum: [...ShareAttributeValues] },
               grade: { type: 'string', enum: [...GradeValues] },
               keyword: { type: 'string', maxLength: 200 },
