@@ -44,6 +44,9 @@ export interface EventConsumerOptions {
   sessionTimeoutMs?: number;
 }
 
+/** The longest a fetch waits for records when a topic is idle; also bounds how long a stop waits. */
+export const FETCH_MAX_WAIT_MS = 500;
+
 export class EventConsumer {
   readonly #o: EventConsumerOptions;
   readonly #consumer: kafkajs.Consumer;
@@ -51,7 +54,15 @@ export class EventConsumer {
 
   constructor(opts: EventConsumerOptions) {
     this.#o = opts;
-    this.#consumer = opts.kafka.consumer({ groupId: opts.groupId, allowAutoTopicCreation: false, sessionTimeout: opts.sessionTimeoutMs ?? 30000, heartbeatInterval: Math.min(3000, Math.floor((opts.sessionTimeoutMs ?? 30000) / 3)) });
+    this.#consumer = opts.kafka.consumer({
+      groupId: opts.groupId,
+      allowAutoTopicCreation: false,
+      sessionTimeout: opts.sessionTimeoutMs ?? 30000,
+      heartbeatInterval: Math.min(3000, Math.floor((opts.sessionTimeoutMs ?? 30000) / 3)),
+      // A stop waits for the fetch in flight: kafkajs's default long poll (5 s) per consumer, one
+      // after another, made a service overrun its shutdown grace period (issue 13, defect 12).
+      maxWaitTimeInMs: FETCH_MAX_WAIT_MS,
+    });
   }
 
   async start(): Promise<void> {

@@ -230,7 +230,8 @@ export class ServiceRuntime {
     this.#stopped = true;
     await this.#http?.close();
     if (this.#grpc !== undefined) await stopGrpcServer(this.#grpc, this.#config.SHUTDOWN_GRACE_MS);
-    for (const c of this.#consumers) await c.stop();
+    // Together: each waits for its fetch in flight and leaves its group.
+    await Promise.all(this.#consumers.map((c) => c.stop()));
     for (const h of this.#stopHooks) await h.run();
     await this.relay.stop();
     await this.#admin.disconnect();
