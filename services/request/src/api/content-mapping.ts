@@ -1,13 +1,16 @@
 import { RequestEventNamespace, ShareMethodValues } from '@govmesh/contracts/avro';
 import type { ScopeChange, ShareRequestContent } from '@govmesh/contracts/avro';
-import { avroToJsonSchema, inputInvalid, type JsonSchema, type SchemaRegistry, fromProtoEnum, toProtoEnum } from '@govmesh/backbone';
+import { avroToJsonSchema, idSchema, inputInvalid, type JsonSchema, type SchemaRegistry, fromProtoEnum, toProtoEnum } from '@govmesh/backbone';
 import type avro from 'avsc';
 import * as pb from '@govmesh/contracts/request/v1';
 
-/** The REST body schema of a request's content: the Avro record itself (provider and version may be left out). */
+/** The REST body schema of a request's content: the Avro record itself (provider and version may be left out); entryId is an id. */
 export const contentJsonSchema = (registry: SchemaRegistry): JsonSchema => {
   const drafted = registry.latest(`${RequestEventNamespace}.ShareRequestDrafted`).type as avro.types.RecordType;
-  return avroToJsonSchema(drafted.field('content')!.type, ['provider', 'entryVersion']);
+  const schema = avroToJsonSchema(drafted.field('content')!.type, ['provider', 'entryVersion']);
+  const props = schema['properties'] as Record<string, Record<string, unknown>>;
+  props['entryId'] = { ...props['entryId'], ...idSchema };
+  return schema;
 };
 
 /** The REST body schema of a scope change: the Avro record of ScopeChangeRequested.change. */

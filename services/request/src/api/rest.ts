@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { DisputeOutcome, MisuseKind, RefusalReason, ScopeChange, ServiceChangeKind, ShareMethod, ShareRequestContent, UseEndReason } from '@govmesh/contracts/avro';
 import { DisputeOutcomeValues, MisuseKindValues, RefusalGroundValues, ServiceChangeKindValues, ShareMethodValues } from '@govmesh/contracts/avro';
-import { inputInvalid, notFound, type SchemaRegistry } from '@govmesh/backbone';
+import { idSchema, inputInvalid, notFound, type SchemaRegistry } from '@govmesh/backbone';
 import type { RequestCommands, ShareCommandInput } from '../commands/request-commands.ts';
 import type { CatalogView } from '../projections/catalog-view.ts';
 import type { RequestQueries } from '../projections/request-queries.ts';
@@ -17,7 +17,7 @@ const ack = {
   type: 'object',
   properties: { shareId: { type: 'string' }, status: { type: 'string' }, revision: { type: 'integer' }, eventIds: { type: 'array', items: { type: 'string' } } },
 } as const;
-const idParam = { type: 'object', required: ['shareId'], properties: { shareId: { type: 'string', minLength: 1, maxLength: 200 } } } as const;
+const idParam = { type: 'object', required: ['shareId'], properties: { shareId: idSchema } } as const;
 const nonEmpty = { type: 'string', minLength: 1 } as const;
 // A caller states why use ended; PERIOD_EXPIRED is recorded only by the deadline watcher.
 const USE_END_REASONS = ['PURPOSE_ACHIEVED', 'PURPOSE_IMPOSSIBLE', 'NO_LONGER_NEEDED'] as const;
@@ -45,7 +45,7 @@ export const requestRoutes = (deps: { commands: RequestCommands; queries: Reques
         schema: {
           tags,
           summary: 'Draft a share request against a published catalog entry (REQ-02, REQ-03, REQ-07)',
-          body: { type: 'object', required: ['content'], additionalProperties: false, properties: { shareId: { type: 'string', maxLength: 200 }, content } },
+          body: { type: 'object', required: ['content'], additionalProperties: false, properties: { shareId: idSchema, content } },
           response: { 201: ack },
         },
       },
@@ -193,8 +193,8 @@ export const requestRoutes = (deps: { commands: RequestCommands; queries: Reques
             type: 'object',
             additionalProperties: false,
             properties: {
-              requester: { type: 'string' },
-              provider: { type: 'string' },
+              requester: { type: 'string', maxLength: 200 },
+              provider: { type: 'string', maxLength: 200 },
               status: { type: 'string' },
               overdue: { type: 'boolean' },
               limit: { type: 'integer', minimum: 1, maximum: 500 },
@@ -212,7 +212,7 @@ export const requestRoutes = (deps: { commands: RequestCommands; queries: Reques
 
     app.get<{ Params: { entryId: string } }>(
       '/v1/requestable-entries/:entryId',
-      { schema: { tags, summary: "The request service's view of a catalog entry: published or not, its versions' items and methods", params: { type: 'object', required: ['entryId'], properties: { entryId: { type: 'string', minLength: 1, maxLength: 200 } } } } },
+      { schema: { tags, summary: "The request service's view of a catalog entry: published or not, its versions' items and methods", params: { type: 'object', required: ['entryId'], properties: { entryId: idSchema } } } },
       async (req) => {
         req.principal();
         const entry = await deps.catalog.snapshot(req.params.entryId);
