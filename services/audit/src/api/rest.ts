@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { inputInvalid, notFound, requireRole } from '@govmesh/backbone';
+import { idSchema, inputInvalid, notFound, requireRole } from '@govmesh/backbone';
 import type { Checkpointer, ServedCheckpoint } from '../ledger/checkpointer.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import type { AuditQueries } from '../ledger/queries.ts';
@@ -112,7 +112,7 @@ export const auditRoutes = (deps: { ledger: Ledger; checkpointer: Checkpointer; 
         schema: {
           tags,
           summary: 'Every event of one share (its correlation id) across services, as a timeline and final state, with inclusion proofs (auditor role)',
-          params: { type: 'object', required: ['correlationId'], properties: { correlationId: { type: 'string', minLength: 1, maxLength: 200 } } },
+          params: { type: 'object', required: ['correlationId'], properties: { correlationId: idSchema } },
           querystring: { type: 'object', additionalProperties: false, properties: { proofs: { type: 'boolean' } } },
         },
       },
