@@ -62,7 +62,7 @@ export const startCatalogService = async (config: CatalogConfig, overrides: { cl
   rt.consumer('ingest', [t.ingest], catalogIngestHandler({ commands, entries, authenticator: rt.authenticator }));
   await rt.startConsumers();
 
-  const watcher = new DeadlineWatcher({ due: (now) => queries.dueForFlagging(now), check: (id) => commands.flagOverdue(id), clock: rt.clock, logger: rt.logger, intervalMs: config.DEADLINE_SCAN_MS });
+  const watcher = new DeadlineWatcher({ due: (now) => queries.dueForFlagging(now), provisional: () => queries.withProvisionalDeadlines(), check: (id) => commands.flagOverdue(id), clock: rt.clock, logger: rt.logger, intervalMs: config.DEADLINE_SCAN_MS });
   watcher.start();
   rt.onStop('deadline watcher', () => watcher.stop());
 

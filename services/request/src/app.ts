@@ -49,7 +49,7 @@ export const startRequestService = async (config: RequestConfig, overrides: { cl
   rt.consumer('ingest', [t.ingest], requestIngestHandler({ commands, authenticator: rt.authenticator }));
   await rt.startConsumers();
 
-  const watcher = new DeadlineWatcher({ due: (now) => queries.dueForChecks(now), check: (id) => commands.checkDeadlines(id), clock: rt.clock, logger: rt.logger, intervalMs: config.DEADLINE_SCAN_MS });
+  const watcher = new DeadlineWatcher({ due: (now) => queries.dueForChecks(now), provisional: () => queries.withProvisionalDeadlines(), check: (id) => commands.checkDeadlines(id), clock: rt.clock, logger: rt.logger, intervalMs: config.DEADLINE_SCAN_MS });
   watcher.start();
   rt.onStop('deadline watcher', () => watcher.stop());
 

@@ -9,12 +9,18 @@ import type { Clock } from '../time/clock.ts';
  * Exactly once, across restarts and replicas: the decider emits an overdue event only when the
  * aggregate is not flagged yet, and the store's unique (aggregate, version) lets one of two racing
  * replicas win; the loser's conflict is expected and ignored.
+ *
+ * The first pass also checks every aggregate with a provisional deadline (`provisional`): the
+ * calendar is read at start, so a year's schedule loaded since the last start is where their
+ * deadlines are counted again (ADR 0008).
  */
 export interface DeadlineWatcherOptions {
   /** Aggregate ids whose deadlines may need flagging at `now` (a read model query). */
   due: (now: Date) => Promise<string[]>;
   /** Runs the deadline command; returns the ids of the events it produced. */
   check: (aggregateId: string) => Promise<{ eventIds: string[] }>;
+  /** Aggregate ids with a provisional deadline, checked once, in the first pass. */
+  provisional?: () => Promise<string[]>;
   clock: Clock;
   logger: Logger;
   intervalMs: number;
@@ -24,6 +30,7 @@ export class DeadlineWatcher {
   readonly #o: DeadlineWatcherOptions;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<number> | undefined;
+  #provisionalChecked = false;
 
   constructor(opts: DeadlineWatcherOptions) {
     this.#o = opts;
@@ -51,7 +58,11 @@ export class DeadlineWatcher {
   /** One pass; returns how many aggregates got a new overdue event. */
   async scanOnce(): Promise<number> {
     let flagged = 0;
-    for (const id of await this.#o.due(this.#o.clock.now())) {
+    const ids = new Set(await this.#o.due(this.#o.clock.now()));
+    if (!this.#provisionalChecked && this.#o.provisional !== undefined) {
+      for (const id of await this.#o.provisional()) ids.add(id);
+    }
+    for (const id of ids) {
       try {
         const ack = await this.#o.check(id);
         if (ack.eventIds.length > 0) flagged += 1;
@@ -59,6 +70,7 @@ export class DeadlineWatcher {
         if (asGovError(err).code !== 'GOV_ERR_CONCURRENCY_CONFLICT') this.#o.logger.error({ err, aggregateId: id }, 'deadline check failed');
       }
     }
+    this.#provisionalChecked = true;
     return flagged;
   }
 }

@@ -45,3 +45,25 @@ test('a failing scan query is logged and retried, never an unhandled rejection',
   assert.ok(calls >= 2, `the watcher kept scanning after the failure (${calls} passes)`);
   assert.deepEqual(unhandled, []);
 });
+
+test('APR-02: the first pass also checks every aggregate with a provisional deadline, once; later passes only the due ones', async () => {
+  const checked: string[][] = [];
+  let pass: string[] = [];
+  const w = new DeadlineWatcher({
+    due: async () => ['due-1'],
+    provisional: async () => ['provisional-1', 'due-1', 'provisional-2'],
+    check: async (id) => {
+      pass.push(id);
+      return { eventIds: [] };
+    },
+    clock,
+    logger,
+    intervalMs: 10,
+  });
+  for (let i = 0; i < 2; i += 1) {
+    pass = [];
+    await w.scanOnce();
+    checked.push(pass);
+  }
+  assert.deepEqual(checked, [['due-1', 'provisional-1', 'provisional-2'], ['due-1']]);
+});

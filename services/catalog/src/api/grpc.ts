@@ -23,6 +23,7 @@ const view = (e: EntrySummary): pb.EntryView => ({
   updateOverdue: e.updateOverdue,
   reviewOverdue: e.reviewOverdue,
   returnReasons: e.returnReasons,
+  provisionalDeadlines: e.provisionalDeadlines,
 });
 
 const ackOut = (a: CommandAck): pb.EntryResponse => a;

@@ -1,6 +1,6 @@
 import { CatalogEventNamespace, CatalogEventTypes, type CatalogEvent } from '@govmesh/contracts/avro';
 import { foldedView } from '@govmesh/backbone';
-import { catalogEntryDecider, displayStatus } from '../domain/catalog-entry.ts';
+import { catalogEntryDecider, displayStatus, provisionalDeadlines } from '../domain/catalog-entry.ts';
 import { CatalogEntryVersionView, CatalogEntryView } from './read-model.ts';
 
 /**
@@ -32,6 +32,7 @@ export const catalogProjection = foldedView({
       reviewDueAt: state.reviewDueAt === null ? null : new Date(state.reviewDueAt),
       updateOverdue: state.update?.overdue ?? false,
       reviewOverdue: state.reviewOverdue,
+      deadlinesProvisional: provisionalDeadlines(state).length > 0,
     };
   },
   also: async (tx, event: CatalogEvent, record) => {

@@ -1,7 +1,7 @@
 import type { CatalogEntryContent, Grade, ShareAttribute } from '@govmesh/contracts/avro';
 import { notFound, type AggregateStore, type Database } from '@govmesh/backbone';
 import type { FilterQuery, InferEntity } from '@mikro-orm/postgresql';
-import { catalogEntryDecider, displayStatus, type CatalogEntryState } from '../domain/catalog-entry.ts';
+import { catalogEntryDecider, displayStatus, provisionalDeadlines, type CatalogEntryState } from '../domain/catalog-entry.ts';
 import { CatalogEntryVersionView, CatalogEntryView } from './read-model.ts';
 
 export interface EntrySummary {
@@ -14,6 +14,8 @@ export interface EntrySummary {
   reviewDueAt: string | null;
   updateOverdue: boolean;
   reviewOverdue: boolean;
+  /** The due fields whose deadline is provisional until the year's official schedule is loaded (ADR 0008). */
+  provisionalDeadlines: string[];
   returnReasons: string[];
 }
 
@@ -38,6 +40,7 @@ const summarize = (s: CatalogEntryState, revision: number): EntrySummary => ({
   reviewDueAt: s.reviewDueAt,
   updateOverdue: s.update?.overdue ?? false,
   reviewOverdue: s.reviewOverdue,
+  provisionalDeadlines: provisionalDeadlines(s),
   returnReasons: s.returnReasons,
 });
 
@@ -78,6 +81,12 @@ export class CatalogQueries {
   }
 
   /** Entries whose deadline passed and is not flagged yet: input of the deadline watcher. */
+  /** Entries with a provisional deadline: counted again at start, after a year's schedule may have been loaded (ADR 0008). */
+  async withProvisionalDeadlines(): Promise<string[]> {
+    const rows = await this.#db.orm.em.fork().find(CatalogEntryView, { platform: this.#platform, deadlinesProvisional: true }, { fields: ['entryId'] });
+    return rows.map((r) => r.entryId);
+  }
+
   async dueForFlagging(now: Date): Promise<string[]> {
     const em = this.#db.orm.em.fork();
     const rows = await em.find(

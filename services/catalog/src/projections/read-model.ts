@@ -25,6 +25,8 @@ export const CatalogEntryView = defineEntity({
     reviewDueAt: p.datetime().nullable(),
     updateOverdue: p.boolean(),
     reviewOverdue: p.boolean(),
+    /** A live deadline is provisional (ADR 0008): the deadline watcher counts it again at start. */
+    deadlinesProvisional: p.boolean(),
     ...foldedRowProperties,
   },
 });
@@ -75,5 +77,15 @@ export const readModelMigrations: Migration[] = [
         content jsonb not null,
         primary key (entry_id, version)
       );`,
+  },
+  {
+    // Rows written before deadlines knew their calendar: any live deadline after 2026-12-31 was
+    // counted on bare weekdays.
+    id: '0003_catalog_provisional_deadlines',
+    sql: `
+      alter table ${SCHEMA}.entries add column deadlines_provisional boolean not null default false;
+      update ${SCHEMA}.entries set deadlines_provisional = true
+        where update_due_at > '2026-12-31T15:59:59.999Z' or review_due_at > '2026-12-31T15:59:59.999Z';
+      create index entries_provisional on ${SCHEMA}.entries (platform) where deadlines_provisional;`,
   },
 ];

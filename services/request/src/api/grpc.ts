@@ -33,6 +33,7 @@ const view = (s: ShareSummary): pb.ShareView => ({
   extension: s.extension,
   disputeStage: s.disputeStage ?? '',
   stateJson: JSON.stringify(s.state),
+  provisionalDeadlines: s.provisionalDeadlines,
 });
 
 const ackOut = (a: CommandAck): pb.ShareResponse => a;

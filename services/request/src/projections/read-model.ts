@@ -24,6 +24,8 @@ export const ShareView = defineEntity({
     deliveryDueAt: p.datetime().nullable(),
     deliveryOverdue: p.boolean(),
     useEndsAt: p.datetime().nullable(),
+    /** A live deadline is provisional (ADR 0008): the deadline watcher counts it again at start. */
+    deadlinesProvisional: p.boolean(),
     ...foldedRowProperties,
   },
 });
@@ -102,5 +104,15 @@ export const readModelMigrations: Migration[] = [
         published_at timestamptz not null,
         primary key (entry_id, version)
       );`,
+  },
+  {
+    // Rows written before deadlines knew their calendar: any live deadline after 2026-12-31 was
+    // counted on bare weekdays, and a suspension's rectification deadline has no column to tell.
+    id: '0003_request_provisional_deadlines',
+    sql: `
+      alter table ${SCHEMA}.shares add column deadlines_provisional boolean not null default false;
+      update ${SCHEMA}.shares set deadlines_provisional = true
+        where reply_due_at > '2026-12-31T15:59:59.999Z' or delivery_due_at > '2026-12-31T15:59:59.999Z' or status = 'SUSPENDED';
+      create index shares_provisional on ${SCHEMA}.shares (platform) where deadlines_provisional;`,
   },
 ];

@@ -1,6 +1,6 @@
 import { RequestEventNamespace, RequestEventTypes } from '@govmesh/contracts/avro';
 import { foldedView } from '@govmesh/backbone';
-import { deliveryDueAt, deliveryOverdue, replyDueAt, replyOverdue, shareRequestDecider, useEndsAt } from '../domain/share-request.ts';
+import { deliveryDueAt, deliveryOverdue, provisionalDeadlines, replyDueAt, replyOverdue, shareRequestDecider, useEndsAt } from '../domain/share-request.ts';
 import { ShareView } from './read-model.ts';
 
 const date = (s: string | null) => (s === null ? null : new Date(s));
@@ -31,5 +31,6 @@ export const requestProjection = foldedView({
           deliveryDueAt: date(deliveryDueAt(state)),
           deliveryOverdue: deliveryOverdue(state),
           useEndsAt: date(useEndsAt(state)),
+          deadlinesProvisional: provisionalDeadlines(state).length > 0,
         },
 });

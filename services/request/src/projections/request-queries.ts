@@ -2,7 +2,7 @@ import type { ShareRequestContent } from '@govmesh/contracts/avro';
 import { notFound, type AggregateStore, type Database, type Principal } from '@govmesh/backbone';
 import type { FilterQuery, InferEntity } from '@mikro-orm/postgresql';
 import { assertCanRead, oversees } from '../domain/access.ts';
-import { deliveryDueAt, deliveryOverdue, replyDueAt, replyOverdue, shareRequestDecider, useEndsAt, type ShareRequestState } from '../domain/share-request.ts';
+import { deliveryDueAt, deliveryOverdue, provisionalDeadlines, replyDueAt, replyOverdue, shareRequestDecider, useEndsAt, type ShareRequestState } from '../domain/share-request.ts';
 import { ShareView } from './read-model.ts';
 
 export interface ShareSummary {
@@ -20,6 +20,8 @@ export interface ShareSummary {
   deliveryDueAt: string | null;
   deliveryOverdue: boolean;
   useEndsAt: string | null;
+  /** The due fields whose deadline is provisional until the year's official schedule is loaded (ADR 0008). */
+  provisionalDeadlines: string[];
   extension: string;
   disputeStage: string | null;
   /** The whole folded state: notice, refusal reasons, approval, terms, suspension, ... */
@@ -50,6 +52,7 @@ export const summarize = (s: ShareRequestState, revision: number): ShareSummary 
   deliveryDueAt: deliveryDueAt(s),
   deliveryOverdue: deliveryOverdue(s),
   useEndsAt: useEndsAt(s),
+  provisionalDeadlines: provisionalDeadlines(s),
   extension: s.extension,
   disputeStage: s.dispute?.stage ?? null,
   state: s,
@@ -99,6 +102,12 @@ export class RequestQueries {
       { platform: this.#platform, $or: [{ replyOverdue: false, replyDueAt: { $lt: now } }, { deliveryOverdue: false, deliveryDueAt: { $lt: now } }, { useEndsAt: { $lt: now } }] },
       { fields: ['shareId'], limit: 1000 },
     );
+    return rows.map((r) => r.shareId);
+  }
+
+  /** Shares with a provisional deadline: counted again at start, after a year's schedule may have been loaded (ADR 0008). */
+  async withProvisionalDeadlines(): Promise<string[]> {
+    const rows = await this.#db.orm.em.fork().find(ShareView, { platform: this.#platform, deadlinesProvisional: true }, { fields: ['shareId'] });
     return rows.map((r) => r.shareId);
   }
 }

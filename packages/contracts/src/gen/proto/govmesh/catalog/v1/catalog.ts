@@ -494,6 +494,11 @@ export interface EntryView {
   updateOverdue: boolean;
   reviewOverdue: boolean;
   returnReasons: string[];
+  /**
+   * The due fields above whose deadline is provisional: it counts a day of a year without the State
+   * Council's official holiday schedule, and will be recomputed once that is loaded (ADR 0008).
+   */
+  provisionalDeadlines: string[];
 }
 
 export interface GetEntryResponse {
@@ -2534,6 +2539,7 @@ function createBaseEntryView(): EntryView {
     updateOverdue: false,
     reviewOverdue: false,
     returnReasons: [],
+    provisionalDeadlines: [],
   };
 }
 
@@ -2568,6 +2574,9 @@ export const EntryView: MessageFns<EntryView> = {
     }
     for (const v of message.returnReasons) {
       writer.uint32(82).string(v!);
+    }
+    for (const v of message.provisionalDeadlines) {
+      writer.uint32(90).string(v!);
     }
     return writer;
   },
@@ -2665,6 +2674,14 @@ export const EntryView: MessageFns<EntryView> = {
             message.returnReasons.push(reader.string());
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.provisionalDeadlines.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2717,6 +2734,11 @@ export const EntryView: MessageFns<EntryView> = {
         : globalThis.Array.isArray(object?.return_reasons)
         ? object.return_reasons.map((e: any) => globalThis.String(e))
         : [],
+      provisionalDeadlines: globalThis.Array.isArray(object?.provisionalDeadlines)
+        ? object.provisionalDeadlines.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.provisional_deadlines)
+        ? object.provisional_deadlines.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -2752,6 +2774,9 @@ export const EntryView: MessageFns<EntryView> = {
     if (message.returnReasons?.length) {
       obj.returnReasons = message.returnReasons;
     }
+    if (message.provisionalDeadlines?.length) {
+      obj.provisionalDeadlines = message.provisionalDeadlines;
+    }
     return obj;
   },
 
@@ -2772,6 +2797,7 @@ export const EntryView: MessageFns<EntryView> = {
     message.updateOverdue = object.updateOverdue ?? false;
     message.reviewOverdue = object.reviewOverdue ?? false;
     message.returnReasons = object.returnReasons?.map((e) => e) || [];
+    message.provisionalDeadlines = object.provisionalDeadlines?.map((e) => e) || [];
     return message;
   },
 };

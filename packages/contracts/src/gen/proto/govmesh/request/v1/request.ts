@@ -649,6 +649,11 @@ export interface ShareView {
   disputeStage: string;
   /** The whole folded state (missing materials, refusal reasons, suspension, ...) as JSON. */
   stateJson: string;
+  /**
+   * The due fields above whose deadline is provisional: it counts a day of a year without the State
+   * Council's official holiday schedule, and will be recomputed once that is loaded (ADR 0008).
+   */
+  provisionalDeadlines: string[];
 }
 
 export interface HistoryEvent {
@@ -4390,6 +4395,7 @@ function createBaseShareView(): ShareView {
     extension: "",
     disputeStage: "",
     stateJson: "",
+    provisionalDeadlines: [],
   };
 }
 
@@ -4442,6 +4448,9 @@ export const ShareView: MessageFns<ShareView> = {
     }
     if (message.stateJson !== "") {
       writer.uint32(130).string(message.stateJson);
+    }
+    for (const v of message.provisionalDeadlines) {
+      writer.uint32(138).string(v!);
     }
     return writer;
   },
@@ -4587,6 +4596,14 @@ export const ShareView: MessageFns<ShareView> = {
             message.stateJson = reader.string();
             continue;
           }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.provisionalDeadlines.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4653,6 +4670,11 @@ export const ShareView: MessageFns<ShareView> = {
         : isSet(object.state_json)
         ? globalThis.String(object.state_json)
         : "",
+      provisionalDeadlines: globalThis.Array.isArray(object?.provisionalDeadlines)
+        ? object.provisionalDeadlines.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.provisional_deadlines)
+        ? object.provisional_deadlines.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -4706,6 +4728,9 @@ export const ShareView: MessageFns<ShareView> = {
     if (message.stateJson !== "") {
       obj.stateJson = message.stateJson;
     }
+    if (message.provisionalDeadlines?.length) {
+      obj.provisionalDeadlines = message.provisionalDeadlines;
+    }
     return obj;
   },
 
@@ -4732,6 +4757,7 @@ export const ShareView: MessageFns<ShareView> = {
     message.extension = object.extension ?? "";
     message.disputeStage = object.disputeStage ?? "";
     message.stateJson = object.stateJson ?? "";
+    message.provisionalDeadlines = object.provisionalDeadlines?.map((e) => e) || [];
     return message;
   },
 };
