@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import avro from 'avsc';
 import type { FieldViolation } from '../errors/errors.ts';
 
@@ -6,7 +7,7 @@ import type { FieldViolation } from '../errors/errors.ts';
  * NUL; a lone UTF-16 surrogate has no UTF-8 encoding (avsc would write it as the invalid bytes
  * ED A0 80); and avsc reads invalid UTF-8 leniently, replacing it with U+FFFD, so a corrupted or
  * forged string would pass for text. Strings are checked on the way in (textViolations) and read
- * strictly on the way out (strictStrings).
+ * strictly on the way out (strictStringsHook).
  */
 const textProblem = (s: string): string | undefined => {
   if (s.includes('\u0000')) return 'contains a NUL character (U+0000), which is not allowed in text';
@@ -43,7 +44,6 @@ export const textViolations = (value: unknown, at: string, max = 20): FieldViola
 };
 
 
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 interface Tap {
   buf: Buffer;
@@ -67,11 +67,9 @@ class StrictStringType extends avro.types.StringType {
     const start = tap.pos;
     tap.pos += len;
     if (tap.pos > tap.buf.length) return undefined;
-    try {
-      return utf8.decode(tap.buf.subarray(start, tap.pos));
-    } catch {
-      throw new Error(`the string at byte ${start} is not valid UTF-8`);
-    }
+    const bytes = tap.buf.subarray(start, tap.pos);
+    if (!isUtf8(bytes)) throw new Error(`the string at byte ${start} is not valid UTF-8`);
+    return bytes.toString('utf8');
   }
 }
 
