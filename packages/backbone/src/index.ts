@@ -53,7 +53,7 @@ export { avroToJsonSchema } from './avro/json-schema.ts';
 export type { JsonSchema } from './avro/json-schema.ts';
 export { parseFailpoints, noFailpoints } from './testing/failpoints.ts';
 export type { Failpoints } from './testing/failpoints.ts';
-export { DeadlineWatcher } from './deadlines/deadline-watcher.ts';
+export { DeadlineWatcher, provisionalDeadlinesMigration } from './deadlines/deadline-watcher.ts';
 export type { DeadlineWatcherOptions } from './deadlines/deadline-watcher.ts';
 export { ServiceRuntime, serviceConfigSpec } from './server/runtime.ts';
 export { REPO_ROOT, runService } from './server/main.ts';

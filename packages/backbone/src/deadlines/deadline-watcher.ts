@@ -1,4 +1,6 @@
 import { asGovError } from '../errors/errors.ts';
+import type { Migration } from '../store/migrations.ts';
+import { LEGACY_COVERAGE_END } from '../time/calendar.ts';
 import type { Logger } from '../telemetry/logging.ts';
 import type { Clock } from '../time/clock.ts';
 
@@ -74,3 +76,17 @@ export class DeadlineWatcher {
     return flagged;
   }
 }
+
+/**
+ * The migration that gives a folded view its `deadlines_provisional` column (ADR 0008), backfilled
+ * for rows written before deadlines knew their calendar: a live deadline after 2026-12-31 was
+ * counted on bare weekdays (`also`: a further condition, e.g. a deadline with no column).
+ */
+export const provisionalDeadlinesMigration = (id: string, table: string, dueColumns: readonly string[], also?: string): Migration => ({
+  id,
+  sql: `
+      alter table ${table} add column deadlines_provisional boolean not null default false;
+      update ${table} set deadlines_provisional = true
+        where ${[...dueColumns.map((c) => `${c} > '${LEGACY_COVERAGE_END}T15:59:59.999Z'`), ...(also === undefined ? [] : [also])].join(' or ')};
+      create index ${table.split('.').at(-1)}_provisional on ${table} (platform) where deadlines_provisional;`,
+});

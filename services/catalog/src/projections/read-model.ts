@@ -1,5 +1,5 @@
 import { defineEntity, p } from '@mikro-orm/postgresql';
-import { foldedRowProperties, type Migration } from '@govmesh/backbone';
+import { foldedRowProperties, provisionalDeadlinesMigration, type Migration } from '@govmesh/backbone';
 import { SCHEMA } from '../events/topics.ts';
 
 /**
@@ -78,14 +78,5 @@ export const readModelMigrations: Migration[] = [
         primary key (entry_id, version)
       );`,
   },
-  {
-    // Rows written before deadlines knew their calendar: any live deadline after 2026-12-31 was
-    // counted on bare weekdays.
-    id: '0003_catalog_provisional_deadlines',
-    sql: `
-      alter table ${SCHEMA}.entries add column deadlines_provisional boolean not null default false;
-      update ${SCHEMA}.entries set deadlines_provisional = true
-        where update_due_at > '2026-12-31T15:59:59.999Z' or review_due_at > '2026-12-31T15:59:59.999Z';
-      create index entries_provisional on ${SCHEMA}.entries (platform) where deadlines_provisional;`,
-  },
+  provisionalDeadlinesMigration('0003_catalog_provisional_deadlines', `${SCHEMA}.entries`, ['update_due_at', 'review_due_at']),
 ];

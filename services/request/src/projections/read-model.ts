@@ -1,5 +1,5 @@
 import { defineEntity, p } from '@mikro-orm/postgresql';
-import { foldedRowProperties, type Migration } from '@govmesh/backbone';
+import { foldedRowProperties, provisionalDeadlinesMigration, type Migration } from '@govmesh/backbone';
 import { SCHEMA } from '../events/topics.ts';
 
 /**
@@ -105,14 +105,6 @@ export const readModelMigrations: Migration[] = [
         primary key (entry_id, version)
       );`,
   },
-  {
-    // Rows written before deadlines knew their calendar: any live deadline after 2026-12-31 was
-    // counted on bare weekdays, and a suspension's rectification deadline has no column to tell.
-    id: '0003_request_provisional_deadlines',
-    sql: `
-      alter table ${SCHEMA}.shares add column deadlines_provisional boolean not null default false;
-      update ${SCHEMA}.shares set deadlines_provisional = true
-        where reply_due_at > '2026-12-31T15:59:59.999Z' or delivery_due_at > '2026-12-31T15:59:59.999Z' or status = 'SUSPENDED';
-      create index shares_provisional on ${SCHEMA}.shares (platform) where deadlines_provisional;`,
-  },
+  // A suspension's rectification deadline has no column: suspended shares are checked too.
+  provisionalDeadlinesMigration('0003_request_provisional_deadlines', `${SCHEMA}.shares`, ['reply_due_at', 'delivery_due_at'], "status = 'SUSPENDED'"),
 ];
