@@ -1,4 +1,5 @@
 import grpc from '@grpc/grpc-js';
+import { textViolations } from '../avro/text.ts';
 import { asGovError, ERROR_TABLE, inputInvalid } from '../errors/errors.ts';
 import type { Authenticator, Principal } from '../identity/principal.ts';
 import type { Logger } from '../telemetry/logging.ts';
@@ -18,6 +19,9 @@ export const unary =
       try {
         const auth = call.metadata.get('authorization')[0];
         const principal = authenticator.authenticate(auth === undefined ? undefined : auth.toString());
+        // The REST edge's text rule: no NUL or lone surrogate in any field (issue 13).
+        const text = textViolations(call.request, '').map((v) => ({ ...v, field: v.field.slice(1) }));
+        if (text.length > 0) throw inputInvalid(text);
         callback(null, await impl(call.request, principal));
       } catch (err) {
         const e = asGovError(err);
