@@ -70,6 +70,28 @@ describe('audit edge (issue 13)', () => {
     assert.equal(await verifyMain([out, '--accept-undecodable'], () => undefined), 0);
   });
 
+  test('EDGE: VER-09: a record whose CloudEvents headers hold a NUL or invalid UTF-8 is ledgered and flagged, and the ledger keeps appending after it (defect 3)', async () => {
+    const before = svc.ledger.size;
+    const withHeader = (name: string, value: Buffer) => {
+      const r = catalogEventRecord(registry, platform.id, 'eh-1', 1);
+      return { ...r, headers: { ...r.headers, [name]: value } };
+    };
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: [
+        withHeader('ce_subject', Buffer.from('eh-1\u0000x')),
+        withHeader('ce_correlationid', Buffer.from([0x65, 0xed, 0xa0, 0x80])),
+        withHeader('ce_id', Buffer.from('id\u0000')),
+        catalogEventRecord(registry, platform.id, 'eh-2', 1),
+      ],
+    });
+    await ledgered(svc, before + 4);
+    // The ledger merges partitions: the good record may come first.
+    const entries = (await auditor().get(`/v1/ledger/entries?start=${before}&end=${before + 4}`)).body!['entries'] as { problem: string | null }[];
+    assert.deepEqual(entries.map((e) => e.problem?.replace(/.*: /, '') ?? 'ok').sort(), ['ce_correlationid', 'ce_id', 'ce_subject', 'ok'], JSON.stringify(entries.map((e) => e.problem)));
+  });
+
   test('EDGE: checkpoint sizes, entry ranges and proof indices beyond what the database holds are 400 naming the parameter, not 500; a NUL in a lifecycle id or a ce_id is 400 (defects 3, 5)', async () => {
     for (const [path, field] of [
       ['/v1/ledger/checkpoints/99999999999999999999', 'params.size'],

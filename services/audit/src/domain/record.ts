@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { decodeAnyLeaf, encodeLeafV2, leafHeaderText, type AnyLeaf, type LeafHeader } from '@govmesh/ledger';
 import { GovError, type Decoded, type Envelope, type KafkaHeaders, type SchemaRegistry } from '@govmesh/backbone';
@@ -112,6 +113,9 @@ export type EventReading = { envelope: Envelope; decoded: Decoded; problem?: und
 export const readEvent = (r: LedgerRecord, registry: SchemaRegistry): EventReading => {
   try {
     if (r.valueIsNull) throw new GovError('GOV_ERR_EVENT_UNDECODABLE', 'record has no value (tombstones are not events)');
+    // CloudEvents Kafka binding: header values MUST be UTF-8; and a NUL is no text of ours (issue 13).
+    const badHeaders = r.headers.filter((h) => h.name.startsWith('ce_') && (!isUtf8(h.value) || h.value.includes(0))).map((h) => h.name);
+    if (badHeaders.length > 0) throw new GovError('GOV_ERR_EVENT_UNDECODABLE', `CloudEvents headers that are not UTF-8 text without NUL: ${[...new Set(badHeaders)].join(', ')}`);
     const l = r.leaf;
     const missing = (
       [

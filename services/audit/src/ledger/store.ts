@@ -98,6 +98,13 @@ const ENTRY_PLACEHOLDERS = Array.from({ length: 18 }, (_, i) => i + 1);
 /** Timestamps arrive as strings through the raw query path. */
 const date = (v: unknown): Date => (v instanceof Date ? v : new Date(String(v)));
 
+/**
+ * The index columns as PostgreSQL text can hold them: a NUL (which a hostile record can carry in a
+ * CloudEvents header) becomes U+FFFD. The leaf keeps the exact bytes; such a record is flagged
+ * undecodable by readEvent. Without this one record stopped the ledger for good (issue 13).
+ */
+const pgText = (s: string): string => (s.includes('\u0000') ? s.replaceAll('\u0000', '\uFFFD') : s);
+
 export class LedgerStore {
   readonly db: Database;
   readonly schema: string;
@@ -166,7 +173,7 @@ export class LedgerStore {
         const params: unknown[] = [];
         const tuples = chunk.map((r) => {
           const b = params.length;
-          params.push(r.idx, r.leaf, r.leafHash, r.prevHash, r.chainHash, r.topic, r.partition, r.offset.toString(), r.mergeKey, r.ceId, r.ceType, r.ceSubject, r.ceCorrelationid, r.ceTime, r.problem, r.late, r.gapBefore === null ? null : r.gapBefore.toString(), r.frontier);
+          params.push(r.idx, r.leaf, r.leafHash, r.prevHash, r.chainHash, r.topic, r.partition, r.offset.toString(), r.mergeKey, pgText(r.ceId), pgText(r.ceType), pgText(r.ceSubject), pgText(r.ceCorrelationid), pgText(r.ceTime), r.problem === null ? null : pgText(r.problem), r.late, r.gapBefore === null ? null : r.gapBefore.toString(), r.frontier);
           return `(${ENTRY_PLACEHOLDERS.map((p) => `$${b + p}`).join(',')})`;
         });
         await tx.query(
@@ -183,7 +190,7 @@ export class LedgerStore {
         await tx.query(
           `insert into ${s}.seen_again (topic, partition, "offset", ce_id, first_idx, at_size, merge_key, leaf)
            select * from unnest($1::text[], $2::int[], $3::bigint[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bytea[])`,
-          [d.map((x) => x.topic), d.map((x) => x.partition), d.map((x) => x.offset.toString()), d.map((x) => x.ceId), d.map((x) => x.firstIdx), d.map((x) => x.atSize), d.map((x) => x.mergeKey), d.map((x) => x.leaf)],
+          [d.map((x) => x.topic), d.map((x) => x.partition), d.map((x) => x.offset.toString()), d.map((x) => pgText(x.ceId)), d.map((x) => x.firstIdx), d.map((x) => x.atSize), d.map((x) => x.mergeKey), d.map((x) => x.leaf)],
         );
       }
       const p = batch.partitions;
