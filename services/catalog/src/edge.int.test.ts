@@ -1,7 +1,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import grpc from '@grpc/grpc-js';
 import { ControlledClock, ID_MAX_LENGTH, MAX_EVENT_BYTES, uuidv7 } from '@govmesh/backbone';
 import { unboundedFields, waitFor, type OpenApiDoc, type TestPlatform } from '@govmesh/backbone/testing';
+import * as pb from '@govmesh/contracts/catalog/v1';
 import type { CatalogService } from './app.ts';
 import { conditionalContent } from './domain/fixtures.ts';
 import { publishOverRest, restAs, startTestCatalog } from './testing.ts';
@@ -78,6 +80,26 @@ describe('catalog REST edge (issue 13)', () => {
     problem(await raw('GET', '/v1/entries?limit=10&offset=99999999999999999999'), 400, 'GOV_ERR_INPUT_INVALID', 'querystring.offset');
     problem(await raw('GET', '/v1/entries?limit=10&offset=1e30'), 400, 'GOV_ERR_INPUT_INVALID', 'querystring.offset');
     assert.equal((await raw('GET', '/v1/entries?limit=10&offset=9007199254740991')).status, 200);
+  });
+
+  test(`EDGE: a gRPC draft with an entry id over ${ID_MAX_LENGTH} characters or with a slash is INVALID_ARGUMENT naming entryId: REST could never reach it (defect 5)`, async () => {
+    const client = new pb.CatalogServiceClient(svc.grpcAddress, grpc.credentials.createInsecure());
+    const md = new grpc.Metadata();
+    md.set('authorization', `Bearer ${platform.token('dept-public-security')}`);
+    const c = conditionalContent();
+    const content: pb.EntryContent = {
+      ...c, grade: pb.Grade.GRADE_IMPORTANT, dataItems: c.dataItems.map((i) => ({ ...i, grade: pb.Grade.GRADE_IMPORTANT })), updateFrequency: pb.UpdateFrequency.UPDATE_FREQUENCY_DAILY,
+      shareAttribute: pb.ShareAttribute.SHARE_ATTRIBUTE_CONDITIONAL, shareMethods: [pb.ShareMethod.SHARE_METHOD_API], conditions: c.conditions!, notSharedReason: '', notSharedLegalBasis: '',
+    };
+    const draft = (entryId: string) => new Promise<{ err: grpc.ServiceError | null }>((resolve) => client.draftEntry({ entryId, content }, md, (err) => resolve({ err })));
+    for (const entryId of [`e-${uuidv7()}-`.padEnd(ID_MAX_LENGTH + 1, 'z'), 'e/1', 'e 1']) {
+      const { err } = await draft(entryId);
+      assert.equal(err?.code, grpc.status.INVALID_ARGUMENT, entryId);
+      assert.equal(err?.metadata.get('x-error-fields')[0], 'entryId');
+      assert.equal((await provider().get(`/v1/entries/${encodeURIComponent(entryId)}`)).status === 200, false);
+    }
+    assert.equal((await draft(`e-${uuidv7()}`)).err, null);
+    client.close();
   });
 
   test('EDGE: CAT-08: an update whose changedAt is a leap second (23:59:60) or not a real date is 400 naming changedAt, not 500 (defect 5)', async () => {

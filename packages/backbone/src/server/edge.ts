@@ -1,5 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { isSpanContextValid, type Span } from '@opentelemetry/api';
+import { inputInvalid } from '../errors/errors.ts';
+
 export { textViolations } from '../avro/text.ts';
 
 /**
@@ -24,6 +26,18 @@ export const ID_MAX_LENGTH = 100;
 export const ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._~-]*$';
 /** The JSON Schema of an aggregate id in a body, a path or a query. */
 export const idSchema = { type: 'string', minLength: 1, maxLength: ID_MAX_LENGTH, pattern: ID_PATTERN } as const;
+
+const ID = new RegExp(ID_PATTERN);
+
+/**
+ * A client-chosen id of a new aggregate, whichever edge it came through (REST validates it by
+ * idSchema already; gRPC and ingest records do not): an id no /{id} route could reach is refused.
+ */
+export const assertId = (field: string, id: string): void => {
+  if (id.length > ID_MAX_LENGTH || !ID.test(id)) {
+    throw inputInvalid([{ field, description: `an id is 1 to ${ID_MAX_LENGTH} characters: letters, digits and . _ ~ - (a letter or digit first)` }]);
+  }
+};
 
 /** Bounds given to a schema that states none (a route may always state tighter ones). */
 export const DEFAULT_MAX_STRING = 4096;
