@@ -1,3 +1,5 @@
+import { isUnavailable } from './unavailable.ts';
+
 /**
  * The one table of typed errors. Every error a service raises on purpose is a GovError with a
  * stable code from ERROR_TABLE; each edge (HTTP, gRPC, dead-letter headers) maps it once.
@@ -67,9 +69,16 @@ export const unauthenticated = (message: string): GovError => new GovError('GOV_
 export const concurrencyConflict = (aggregateId: string): GovError =>
   new GovError('GOV_ERR_CONCURRENCY_CONFLICT', `${aggregateId} was changed by a concurrent command; reload and retry`);
 
-/** Anything that is not a GovError is an internal error; its message is not leaked to callers. */
+/**
+ * Anything that is not a GovError is an internal error, its message not leaked to callers; except
+ * a dependency out of reach (database, broker), which is GOV_ERR_UNAVAILABLE: retry later.
+ */
 export const asGovError = (err: unknown): GovError =>
-  err instanceof GovError ? err : new GovError('GOV_ERR_INTERNAL', 'internal error', { cause: err });
+  err instanceof GovError
+    ? err
+    : isUnavailable(err)
+      ? new GovError('GOV_ERR_UNAVAILABLE', 'a dependency of this service (database or broker) is unavailable; retry later', { cause: err })
+      : new GovError('GOV_ERR_INTERNAL', 'internal error', { cause: err });
 
 /** Exhaustiveness check for switches over discriminated unions. */
 export const assertNever = (value: never, what = 'value'): never => {

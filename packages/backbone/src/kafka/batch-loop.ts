@@ -37,16 +37,24 @@ export class BatchLoop {
   }
 
   async #run(): Promise<void> {
+    // Consecutive failures (e.g. the database is down): logged once, then retried with a growing
+    // wait (500 ms doubling up to 5 s), and the recovery is logged; not one error line per try.
+    let failures = 0;
     while (this.#running) {
       let done = 0;
       this.#pending = false;
       try {
         done = await this.#o.step();
       } catch (err) {
-        this.#o.logger.error({ err }, `${this.#o.what} failed; retrying`);
-        await this.#sleep(Math.max(this.#o.idleMs, 500));
+        failures += 1;
+        if (failures === 1) this.#o.logger.error({ err }, `${this.#o.what} failed; retrying with back-off`);
+        else this.#o.logger.debug({ err, failures }, `${this.#o.what} failed again`);
+        this.#pending = false;
+        await this.#sleep(Math.min(5000, Math.max(this.#o.idleMs, 500) * 2 ** Math.min(failures - 1, 4)));
         continue;
       }
+      if (failures > 0) this.#o.logger.info({ failures }, `${this.#o.what} works again`);
+      failures = 0;
       if (done < this.#o.fullBatch) await this.#sleep(this.#o.idleMs);
     }
   }

@@ -3,6 +3,7 @@ import type { SchemaRegistry, Decoded } from '../avro/registry.ts';
 import { envelopeFromHeaders, headersToStrings, type Envelope } from '../envelope/envelope.ts';
 import { asGovError, GovError } from '../errors/errors.ts';
 import { toDeadLetterHeaders } from '../errors/problem.ts';
+import { isUnavailable } from '../errors/unavailable.ts';
 import type { Logger } from '../telemetry/logging.ts';
 import type { BackboneMetrics } from '../telemetry/metrics.ts';
 import { contextFromTraceparent, inSpan, SpanKind } from '../telemetry/tracing.ts';
@@ -51,6 +52,7 @@ export class EventConsumer {
   readonly #o: EventConsumerOptions;
   readonly #consumer: kafkajs.Consumer;
   #inFlight = 0;
+  #stopping = false;
 
   constructor(opts: EventConsumerOptions) {
     this.#o = opts;
@@ -71,8 +73,9 @@ export class EventConsumer {
     await this.#consumer.run({ autoCommit: true, eachMessage: (p) => this.#eachMessage(p) });
   }
 
-  /** Lets the record in flight finish, commits, leaves the group. */
+  /** Lets the record in flight finish (or give up waiting out an outage), commits, leaves the group. */
   async stop(): Promise<void> {
+    this.#stopping = true;
     await this.#consumer.disconnect();
   }
 
@@ -92,13 +95,28 @@ export class EventConsumer {
       }
       const parent = contextFromTraceparent(event.envelope.traceparent);
       await inSpan(`process ${topic}`, SpanKind.CONSUMER, parent, { 'messaging.system': 'kafka', 'messaging.destination.name': topic, 'messaging.message.id': event.envelope.id }, async () => {
+        let outage = 0;
         for (let attempt = 1; ; attempt++) {
           try {
             await this.#o.handle(event);
             this.#o.metrics.consumed.inc({ topic, result: 'ok' });
+            if (outage > 0) this.#o.logger.info({ topic, partition, offset: message.offset, attempts: outage }, 'event handled again after an outage');
             return;
           } catch (err) {
             const e = asGovError(err);
+            // A database or broker out of reach (the raw driver error, not a GovError a handler
+            // chose to throw) is no fault of the record: wait for it (the record
+            // is neither dead-lettered nor committed), backing off up to 5 s, until it returns or
+            // the consumer stops (the record is then read again at the next start).
+            if (!(err instanceof GovError) && isUnavailable(err)) {
+              if (this.#stopping) throw err;
+              outage += 1;
+              attempt -= 1;
+              if (outage === 1) this.#o.logger.warn({ err, topic, partition, offset: message.offset }, 'event handler: a dependency is unavailable; retrying until it returns');
+              await new Promise((r) => setTimeout(r, Math.min(5000, (this.#o.backoffMs ?? 100) * 2 ** Math.min(outage - 1, 10))));
+              await heartbeat();
+              continue;
+            }
             if (!e.retryable || attempt >= this.#o.maxAttempts) {
               await this.#deadLetter(topic, partition, message, err);
               return;

@@ -4,6 +4,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { ERROR_TABLE, GovError, inputInvalid, type FieldViolation } from '../errors/errors.ts';
 import { toProblem } from '../errors/problem.ts';
+import { RETRY_AFTER_SECONDS } from '../errors/unavailable.ts';
 import type { Authenticator, Principal } from '../identity/principal.ts';
 import type { Logger } from '../telemetry/logging.ts';
 import type { BackboneMetrics } from '../telemetry/metrics.ts';
@@ -59,7 +60,9 @@ export const createHttpServer = async (opts: HttpServerOptions): Promise<Fastify
   // (headers over the limit), which never reach a route.
   const sendProblem = (req: FastifyRequest, reply: FastifyReply, err: unknown) => {
     const problem = { ...toProblem(err, req.url), requestId: req.id };
-    if (problem.status >= 500) req.log.error({ err, requestId: req.id }, 'request failed');
+    // 503: a dependency is out of reach (readiness says which); the client is told when to retry.
+    if (problem.status === 503) void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+    if (problem.status >= 500) req.log[problem.status === 503 ? 'warn' : 'error']({ err, requestId: req.id }, 'request failed');
     void reply
       .status(problem.status)
       .header('x-request-id', req.id)

@@ -105,7 +105,7 @@ export class ServiceRuntime {
         this.set(calendar.officialDaysAhead(opts.clock?.now() ?? new Date()));
       },
     });
-    this.relay = new OutboxRelay({ db, schema: opts.schema, producer, logger, metrics: this.metrics, batchSize: config.OUTBOX_BATCH, pollMs: config.OUTBOX_POLL_MS, failpoints: this.failpoints });
+    this.relay = new OutboxRelay({ db, schema: opts.schema, producer, logger, metrics: this.metrics, batchSize: config.OUTBOX_BATCH, pollMs: config.OUTBOX_POLL_MS, stuckAfterMs: config.OUTBOX_STUCK_MS, failpoints: this.failpoints });
   }
 
   static async start(config: ServiceConfig, opts: RuntimeOptions): Promise<ServiceRuntime> {
@@ -209,7 +209,10 @@ export class ServiceRuntime {
 
   /** Database answers and the Kafka cluster answers (cached for 2 s, so probes stay cheap). */
   async readiness(): Promise<Readiness> {
-    const database = await this.db.query('select 1').then(() => true, () => false);
+    const database = await Promise.race([
+      this.db.query('select 1').then(() => true, () => false),
+      new Promise<boolean>((r) => setTimeout(() => r(false), 1500).unref()),
+    ]);
     if (Date.now() - this.#kafkaReady.at > 2000) {
       const ok = await Promise.race([
         this.#admin.describeCluster().then((c) => c.brokers.length > 0, () => false),
@@ -218,7 +221,13 @@ export class ServiceRuntime {
       this.#kafkaReady = { at: Date.now(), ok };
     }
     const calendar = this.calendar.coverage(this.clock.now()).warning;
-    return { checks: { database, kafka: this.#kafkaReady.ok }, warnings: calendar === null ? {} : { calendar } };
+    const checks: Record<string, boolean> = { database, kafka: this.#kafkaReady.ok };
+    const warnings: Record<string, string> = calendar === null ? {} : { calendar };
+    // A failing check's reason is given under the same name among the warnings.
+    const relay = this.relay.health();
+    checks['relay'] = relay.ok;
+    if (relay.reason !== undefined) warnings['relay'] = relay.reason;
+    return { checks, warnings };
   }
 
   /**
@@ -233,7 +242,8 @@ export class ServiceRuntime {
     // Together: each waits for its fetch in flight and leaves its group.
     await Promise.all(this.#consumers.map((c) => c.stop()));
     for (const h of this.#stopHooks) await h.run();
-    await this.relay.stop();
+    // Half the grace period at most: with Kafka down the rest waits in the outbox for the next start.
+    await this.relay.stop(this.#config.SHUTDOWN_GRACE_MS / 2);
     await this.#admin.disconnect();
     await this.producer.disconnect();
     await this.db.close();

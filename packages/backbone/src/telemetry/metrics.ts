@@ -5,6 +5,8 @@ export interface BackboneMetrics {
   registry: client.Registry;
   outboxPublished: client.Counter<'topic'>;
   outboxLag: client.Gauge;
+  outboxOldestAge: client.Gauge;
+  outboxFailures: client.Counter<'topic'>;
   consumed: client.Counter<'topic' | 'result'>;
   deadLettered: client.Counter<'topic' | 'code'>;
   commandDuration: client.Histogram<'command' | 'result'>;
@@ -17,7 +19,9 @@ export const createMetrics = (service: string): BackboneMetrics => {
   return {
     registry,
     outboxPublished: new client.Counter({ name: 'govmesh_outbox_published_total', help: 'events relayed from the outbox to Kafka', labelNames: ['topic'], registers: [registry] }),
-    outboxLag: new client.Gauge({ name: 'govmesh_outbox_pending', help: 'outbox rows not yet relayed (last poll)', registers: [registry] }),
+    outboxLag: new client.Gauge({ name: 'govmesh_outbox_pending', help: 'outbox rows committed and not yet relayed (counted at most once a second)', registers: [registry] }),
+    outboxOldestAge: new client.Gauge({ name: 'govmesh_outbox_oldest_pending_age_seconds', help: 'age of the oldest outbox row not yet relayed (0: none)', registers: [registry] }),
+    outboxFailures: new client.Counter({ name: 'govmesh_outbox_relay_failures_total', help: 'relay sends that failed (a batch or a row), by topic', labelNames: ['topic'], registers: [registry] }),
     consumed: new client.Counter({ name: 'govmesh_consumer_events_total', help: 'events consumed, by result', labelNames: ['topic', 'result'], registers: [registry] }),
     deadLettered: new client.Counter({ name: 'govmesh_dead_letter_total', help: 'events sent to a dead-letter topic', labelNames: ['topic', 'code'], registers: [registry] }),
     commandDuration: new client.Histogram({
