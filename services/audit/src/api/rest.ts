@@ -16,6 +16,13 @@ const tags = ['ledger'];
 const b64 = (h: Buffer) => h.toString('base64');
 const size = { type: 'integer', minimum: 0 } as const;
 
+
+/**
+ * A lifecycle is named by its correlation id: an aggregate id, or the origin of a child platform's
+ * ledger (`govmesh.gov.cn/<platform>/ledger`), whose witnessed checkpoints form a lifecycle of
+ * their own (PLT-01). The same characters as an id, with `/` between segments.
+ */
+const lifecycleIdSchema = { ...idSchema, pattern: '^[A-Za-z0-9][A-Za-z0-9._~-]*(/[A-Za-z0-9._~-]+)*$' } as const;
 export const checkpointJson = (c: ServedCheckpoint, vkey: string) => ({ origin: c.origin, size: c.size, rootHash: b64(c.rootHash), note: c.note, issuedAt: c.issuedAt, vkey });
 
 export const auditRoutes = (deps: { ledger: Ledger; checkpointer: Checkpointer; queries: AuditQueries; witness: WitnessService | undefined }) =>
@@ -112,7 +119,7 @@ export const auditRoutes = (deps: { ledger: Ledger; checkpointer: Checkpointer; 
         schema: {
           tags,
           summary: 'Every event of one share (its correlation id) across services, as a timeline and final state, with inclusion proofs (auditor role)',
-          params: { type: 'object', required: ['correlationId'], properties: { correlationId: idSchema } },
+          params: { type: 'object', required: ['correlationId'], properties: { correlationId: lifecycleIdSchema } },
           querystring: { type: 'object', additionalProperties: false, properties: { proofs: { type: 'boolean' } } },
         },
       },
