@@ -20,6 +20,7 @@ const STREAMS: Record<string, { channel: string; suffix: string; sender: string;
   'govmesh.directory.v1': { channel: 'directoryEvents', suffix: 'directory.events', sender: 'catalog', description: 'The platform department directory.' },
   'govmesh.request.v1': { channel: 'requestEvents', suffix: 'request.events', sender: 'request', description: 'Every state change of every share request, keyed by share id.' },
   'govmesh.request_ingest.v1': { channel: 'requestIngest', suffix: 'request.ingest', sender: 'departmental systems', description: 'Departmental systems send share-request commands here (with their token).' },
+  'govmesh.exchange.v1': { channel: 'exchangeEvents', suffix: 'exchange.events', sender: 'exchange', description: 'Dataset loads and deliveries of the exchange service (counts, never records), keyed by entry id or share id.' },
   'govmesh.audit.v1': { channel: 'auditEvents', suffix: 'audit.events', sender: 'audit', description: 'Events the audit service raises itself (child platform checkpoints it witnessed); ledgered like every event topic.' },
   'govmesh.audit_checkpoints.v1': { channel: 'auditCheckpoints', suffix: 'audit.checkpoints', sender: 'audit', description: 'Signed ledger checkpoints (C2SP signed notes), published after they are stored; not itself ledgered.' },
 };

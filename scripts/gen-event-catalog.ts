@@ -18,6 +18,7 @@ const TOPICS: Record<string, string> = {
   'govmesh.directory.v1': '<P>.directory.events',
   'govmesh.request.v1': '<P>.request.events',
   'govmesh.request_ingest.v1': '<P>.request.ingest (published by departmental systems)',
+  'govmesh.exchange.v1': '<P>.exchange.events',
   'govmesh.audit.v1': '<P>.audit.events',
   'govmesh.audit_checkpoints.v1': '<P>.audit.checkpoints',
 };

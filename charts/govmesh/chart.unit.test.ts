@@ -203,12 +203,12 @@ describe('national platform, chart defaults (ci/national-values.yaml)', () => {
     docs = template(FIXTURES.national);
   });
 
-  test('renders exactly the expected objects: catalog, request and audit; no topics, no ServiceMonitor', () => {
+  test('renders exactly the expected objects: catalog, request, exchange and audit; no topics, no ServiceMonitor', () => {
     const got = docs.map((d) => `${d.kind}/${d.metadata.name}`).sort();
     const expected = [
       'ConfigMap/gm-govmesh-platform',
       'ServiceAccount/gm-govmesh',
-      ...['catalog', 'request', 'audit'].flatMap((s) => [`Deployment/gm-govmesh-${s}`, `Service/gm-govmesh-${s}`, `PodDisruptionBudget/gm-govmesh-${s}`]),
+      ...['catalog', 'request', 'exchange', 'audit'].flatMap((s) => [`Deployment/gm-govmesh-${s}`, `Service/gm-govmesh-${s}`, `PodDisruptionBudget/gm-govmesh-${s}`]),
     ].sort();
     assert.deepEqual(got, expected);
     for (const d of docs) assert.equal(d.metadata.namespace, NAMESPACE, `${d.kind}/${d.metadata.name} namespace`);
@@ -430,8 +430,10 @@ describe('regional platform on Strimzi (ci/regional-strimzi-values.yaml)', () =>
     [`${P}.directory.events`]: '-1',
     [`${P}.request.events`]: '-1',
     [`${P}.request.ingest`]: '2592000000',
+    [`${P}.exchange.events`]: '-1',
     [`${P}.audit.events`]: '-1',
     [`${P}.audit.checkpoints`]: '-1',
+    [`${P}.exchange.events.dlq`]: '2592000000',
     [`${P}.catalog.events.dlq`]: '2592000000',
     [`${P}.catalog.ingest.dlq`]: '2592000000',
     [`${P}.directory.events.dlq`]: '2592000000',
@@ -525,7 +527,7 @@ describe('regional platform on Strimzi (ci/regional-strimzi-values.yaml)', () =>
 
   test('one ServiceMonitor per service scraping /metrics through its Service', () => {
     const monitors = ofKind(docs, 'ServiceMonitor');
-    assert.deepEqual(monitors.map((m) => m.metadata.name).sort(), ['gm-hebei-audit', 'gm-hebei-catalog', 'gm-hebei-request']);
+    assert.deepEqual(monitors.map((m) => m.metadata.name).sort(), ['gm-hebei-audit', 'gm-hebei-catalog', 'gm-hebei-exchange', 'gm-hebei-request']);
     for (const m of monitors) {
       const component = m.metadata.labels?.['app.kubernetes.io/component'] ?? '';
       assert.equal(m.apiVersion, 'monitoring.coreos.com/v1');
@@ -549,15 +551,16 @@ describe('a platform with a service disabled (ci/audit-disabled-values.yaml)', (
   test('no object of the disabled service, and no PDB where it is turned off', () => {
     const names = docs.map((d) => `${d.kind}/${d.metadata.name}`);
     assert.ok(!names.some((n) => n.endsWith('-audit')), names.join(', '));
-    assert.deepEqual(ofKind(docs, 'Deployment').map((d) => d.metadata.name).sort(), ['gm-govmesh-catalog', 'gm-govmesh-request']);
-    assert.deepEqual(ofKind(docs, 'Service').map((d) => d.metadata.name).sort(), ['gm-govmesh-catalog', 'gm-govmesh-request']);
-    assert.deepEqual(ofKind(docs, 'PodDisruptionBudget').map((d) => d.metadata.name), ['gm-govmesh-catalog']);
+    assert.deepEqual(ofKind(docs, 'Deployment').map((d) => d.metadata.name).sort(), ['gm-govmesh-catalog', 'gm-govmesh-exchange', 'gm-govmesh-request']);
+    assert.deepEqual(ofKind(docs, 'Service').map((d) => d.metadata.name).sort(), ['gm-govmesh-catalog', 'gm-govmesh-exchange', 'gm-govmesh-request']);
+    assert.deepEqual(ofKind(docs, 'PodDisruptionBudget').map((d) => d.metadata.name).sort(), ['gm-govmesh-catalog', 'gm-govmesh-exchange']);
     assert.equal(ofKind(docs, 'KafkaTopic').length, 0);
     assert.ok(!docs.some((d) => JSON.stringify(d).includes('signing')), 'nothing about the audit signing key');
   });
 
-  test('the exchange and verification services are off by default', () => {
-    assert.ok(!docs.some((d) => /exchange|verification/.test(d.metadata.name)));
+  test('the verification service is off by default; the exchange is on', () => {
+    assert.ok(!docs.some((d) => /verification/.test(d.metadata.name)));
+    assert.ok(docs.some((d) => d.kind === 'Deployment' && d.metadata.name === 'gm-govmesh-exchange'));
   });
 
   test('no preStop hook with preStopSleepSeconds 0, and the grace period still outlasts SHUTDOWN_GRACE_MS', () => {
@@ -685,8 +688,8 @@ describe('deploy/k8s (plain manifests rendered from this chart)', () => {
     const services = parseDocs(readFileSync(join(ROOT, OUTPUTS.services), 'utf8'));
     const topics = parseDocs(readFileSync(join(ROOT, OUTPUTS.topics), 'utf8'));
     assert.equal(ofKind(services, 'KafkaTopic').length, 0);
-    assert.deepEqual(ofKind(services, 'Deployment').map((d) => d.metadata.name).sort(), ['govmesh-audit', 'govmesh-catalog', 'govmesh-request']);
-    assert.equal(topics.length, 14);
+    assert.deepEqual(ofKind(services, 'Deployment').map((d) => d.metadata.name).sort(), ['govmesh-audit', 'govmesh-catalog', 'govmesh-exchange', 'govmesh-request']);
+    assert.equal(topics.length, 16);
     assert.ok(topics.every((t) => t.kind === 'KafkaTopic' && t.metadata.name.startsWith('national.') && validateKafkaTopic(t)));
     assertValidCoreObjects(services);
   });

@@ -215,6 +215,7 @@ test checks this list against every service's src/events/topics.ts.
   (dict "name" (printf "%s.directory.events" $p) "kind" "events" "retentionMs" $t.eventRetentionMs)
   (dict "name" (printf "%s.request.events" $p) "kind" "events" "retentionMs" $t.eventRetentionMs)
   (dict "name" (printf "%s.request.ingest" $p) "kind" "ingest" "retentionMs" $t.ingestRetentionMs)
+  (dict "name" (printf "%s.exchange.events" $p) "kind" "events" "retentionMs" $t.eventRetentionMs)
   (dict "name" (printf "%s.audit.events" $p) "kind" "events" "retentionMs" $t.eventRetentionMs)
   (dict "name" (printf "%s.audit.checkpoints" $p) "kind" "checkpoints" "retentionMs" $t.eventRetentionMs)
 -}}

@@ -3,7 +3,8 @@ import { uuidv7 } from '../envelope/uuid.ts';
 import type { Role } from '../identity/platform.ts';
 import type { Principal } from '../identity/principal.ts';
 import type { ConsumedEvent } from '../kafka/consumer.ts';
-import type { AggregateStore, HandleResult } from '../store/event-store.ts';
+import type { Tx } from '../store/database.ts';
+import type { AggregateStore, HandleResult, StoredEvent } from '../store/event-store.ts';
 import type { BackboneMetrics } from '../telemetry/metrics.ts';
 import type { Clock } from '../time/clock.ts';
 
@@ -53,8 +54,12 @@ export class AggregateCommands<C extends { kind: string }, E extends DomainEvent
     return this.#o.store.state(this.#o.decider, aggregateId);
   }
 
-  /** A command of a department; `source` is the ingest record that carried it, if any. */
-  async run(aggregateId: string, command: C, actor: string, source?: ConsumedEvent): Promise<HandleResult<E, S>> {
+  /**
+   * A command of a department; `source` is the ingest record that carried it, if any. `inline`
+   * runs in the command's transaction once it produced events (write-side tables that must change
+   * with them, e.g. a dataset's records).
+   */
+  async run(aggregateId: string, command: C, actor: string, source?: ConsumedEvent, inline?: (tx: Tx, events: StoredEvent<E>[], state: S) => Promise<void>): Promise<HandleResult<E, S>> {
     const ctx: CommandContext = { actor, at: this.#o.clock.now(), commandId: uuidv7(), correlationId: aggregateId, ...(source === undefined ? {} : { causationId: source.envelope.id }) };
     const end = this.#o.metrics.commandDuration.startTimer({ command: command.kind });
     try {
@@ -66,6 +71,7 @@ export class AggregateCommands<C extends { kind: string }, E extends DomainEvent
         ctx,
         topic: this.#o.topic,
         ...(source === undefined ? {} : { dedupe: { consumer: this.#o.ingestConsumer, event: source } }),
+        ...(inline === undefined ? {} : { inline }),
       });
       if (result.events.length > 0) this.#o.afterCommit();
       end({ result: 'ok' });

@@ -30,6 +30,8 @@ export const testPlatform = (prefix = 'it'): TestPlatform => {
     d('dept-data-bureau', 'Data bureau (competent)', ['competent', 'auditor', 'operator']),
     d('dept-public-security', 'Public security', ['provider', 'requester']),
     d('dept-civil-affairs', 'Civil affairs', ['provider', 'requester']),
+    // A third department, party to none of the tests' shares.
+    d('dept-human-resources', 'Human resources', ['provider', 'requester']),
     d('dept-audit-office', 'Audit office', ['auditor']),
   ];
   const platform: PlatformFile = { platform: { id, name: `test platform ${id}`, kind: 'national', regionCode: '100000' }, departments, calendar: {}, auth: { tokenPublicKeyPem: keys.publicKeyPem } };

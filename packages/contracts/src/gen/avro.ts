@@ -248,6 +248,49 @@ export interface DepartmentUpdated {
   roles: (string)[];
 }
 
+export type DatasetFormat = 'NDJSON' | 'CSV';
+export const DatasetFormatValues = ['NDJSON', 'CSV'] as const;
+
+/** The provider loaded records into the dataset behind its published catalog entry: a new dataset version, all rows validated against the entry's data items and committed at once (DLV-04, SEC-01). Counts only, never the records. */
+export interface DatasetVersionLoaded {
+  entryId: string;
+  /** 1, 2, ...: each load is a new version */
+  datasetVersion: number;
+  /** the published catalog entry version the rows were validated against */
+  entryVersion: number;
+  /** the providing department */
+  loadedBy: string;
+  /** the load's id (idempotency key of a retried upload) */
+  loadId: string;
+  /** the data item whose value is the record key */
+  keyItem: string;
+  format: DatasetFormat;
+  /** rows read */
+  rows: number;
+  /** records inserted or replaced */
+  upserted: number;
+  /** records deleted by key (a key the dataset did not hold counts too) */
+  deleted: number;
+  /** records the dataset holds after the load */
+  recordCount: number;
+  /** size of the upload */
+  bytes: number;
+  loadedAt: string;
+}
+
+/** The first delivery of an approved share left the exchange (DLV-01, DLV-02): the request service activates the share on it. */
+export interface ShareDeliveryStarted {
+  shareId: string;
+  requester: string;
+  provider: string;
+  entryId: string;
+  shareMethod: ShareMethod;
+  /** the dataset version the first delivery read (0: the dataset held no records yet) */
+  datasetVersion: number;
+  /** when the first delivery started: the instant DLV-01's deadline is judged on */
+  startedAt: string;
+}
+
 /** The requester confirmed it disposed of the data as the provider required; the destruction record (USE-02, REC-01) */
 export interface DataDisposalConfirmed {
   shareId: string;
@@ -721,6 +764,13 @@ export type DirectoryEvent =
   | { type: 'DepartmentUpdated'; data: DepartmentUpdated };
 export const DirectoryEventNamespace = 'govmesh.directory.v1';
 export const DirectoryEventTypes = ['DepartmentRegistered', 'DepartmentUpdated'] as const;
+
+/** Every event of govmesh.exchange.v1, as the domain sees it: { type, data }. */
+export type ExchangeEvent =
+  | { type: 'DatasetVersionLoaded'; data: DatasetVersionLoaded }
+  | { type: 'ShareDeliveryStarted'; data: ShareDeliveryStarted };
+export const ExchangeEventNamespace = 'govmesh.exchange.v1';
+export const ExchangeEventTypes = ['DatasetVersionLoaded', 'ShareDeliveryStarted'] as const;
 
 /** Every event of govmesh.request.v1, as the domain sees it: { type, data }. */
 export type RequestEvent =

@@ -1,5 +1,5 @@
 import { assertNever } from '@govmesh/backbone';
-import { AuditEventTypes, CatalogEventTypes, DirectoryEventTypes, RequestEventTypes, type AuditEvent, type CatalogEvent, type DirectoryEvent, type RequestEvent } from '@govmesh/contracts/avro';
+import { AuditEventTypes, CatalogEventTypes, DirectoryEventTypes, ExchangeEventTypes, RequestEventTypes, type AuditEvent, type CatalogEvent, type DirectoryEvent, type ExchangeEvent, type RequestEvent } from '@govmesh/contracts/avro';
 
 /**
  * The status an auditor reads off the events alone, per stream, named as the owning service names
@@ -19,8 +19,8 @@ export interface StreamStatus {
 
 export const initialStreamStatus = (): StreamStatus => ({ status: undefined, inUpdate: false, assessments: [] });
 
-type Known = CatalogEvent | RequestEvent | DirectoryEvent | AuditEvent;
-const KNOWN = new Set<string>([...CatalogEventTypes, ...RequestEventTypes, ...DirectoryEventTypes, ...AuditEventTypes]);
+type Known = CatalogEvent | RequestEvent | DirectoryEvent | AuditEvent | ExchangeEvent;
+const KNOWN = new Set<string>([...CatalogEventTypes, ...RequestEventTypes, ...DirectoryEventTypes, ...AuditEventTypes, ...ExchangeEventTypes]);
 
 const catalogDraft = (s: StreamStatus): StreamStatus => ({ ...s, status: s.inUpdate ? 'UPDATING' : 'DRAFT', assessments: [] });
 
@@ -109,6 +109,11 @@ export const nextStatus = (s: StreamStatus, type: string, data: Record<string, u
     case 'DepartmentUpdated':
     case 'ChildCheckpointWitnessed':
       return next;
+    // The exchange's stream: a dataset loaded (on the entry), deliveries started (on the share).
+    case 'DatasetVersionLoaded':
+      return { ...next, status: `DATASET_V${e.data.datasetVersion}` };
+    case 'ShareDeliveryStarted':
+      return { ...next, status: 'DELIVERING' };
     default:
       return assertNever(e, 'ledgered event');
   }

@@ -1,0 +1,148 @@
+import { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { GovError, idSchema, inputInvalid, notFound, forbidden, type Clock, type Principal } from '@govmesh/backbone';
+import type { ExchangeCommands } from '../commands/exchange-commands.ts';
+import { recordMasker, type MaskedItem } from '../domain/masking.ts';
+import type { ShareGrant } from '../domain/share.ts';
+import type { EntryCatalog } from '../projections/catalog-view.ts';
+import type { DatasetQueries } from '../projections/dataset-queries.ts';
+import type { Shares } from '../projections/share-view.ts';
+import { bounded, csvRows, ndjsonRows } from './upload-formats.ts';
+
+/**
+ * REST API of the exchange service (OpenAPI at /docs). Uploads and pulls are streamed: an upload
+ * body (NDJSON or CSV) is read row by row, never held whole; a pull answers NDJSON, one line per
+ * record, each with the cursor to resume after it.
+ */
+const NDJSON = 'application/x-ndjson';
+const CSV = 'text/csv';
+const PAGE = 1000;
+const DEFAULT_PULL_LIMIT = 10_000;
+const MAX_PULL_LIMIT = 100_000;
+
+const entryParam = { type: 'object', required: ['entryId'], properties: { entryId: idSchema } } as const;
+const shareParam = { type: 'object', required: ['shareId'], properties: { shareId: idSchema } } as const;
+const itemName = { type: 'string', minLength: 1, maxLength: 200 } as const;
+
+const mediaType = (req: FastifyRequest): string => (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+
+const parseCursor = (cursor: string | undefined): bigint => {
+  if (cursor === undefined || cursor === '') return 0n;
+  if (!/^(0|[1-9]\d{0,18})$/.test(cursor)) throw inputInvalid([{ field: 'querystring.cursor', description: 'a cursor from an earlier line of a pull' }]);
+  return BigInt(cursor);
+};
+
+export const exchangeRoutes = (deps: { commands: ExchangeCommands; datasets: DatasetQueries; catalog: EntryCatalog; shares: Shares; clock: Clock; maskingKey: Uint8Array; uploadMaxBytes: number }) =>
+  async (app: FastifyInstance): Promise<void> => {
+    const { commands, datasets } = deps;
+    // The upload's body is read by the route as a stream, never buffered by the framework.
+    app.addContentTypeParser([NDJSON, CSV], (_req, _payload, done) => done(null, undefined));
+
+    app.post<{ Params: { entryId: string }; Querystring: { key?: string; loadId?: string } }>(
+      '/v1/datasets/:entryId/records',
+      {
+        schema: {
+          tags: ['datasets'],
+          summary: "The provider loads records into its published entry's dataset: NDJSON (application/x-ndjson) or CSV (text/csv with a header), streamed; every row checked against the entry's data items; all or nothing; a new dataset version (SEC-01, DLV-04)",
+          params: entryParam,
+          querystring: { type: 'object', additionalProperties: false, properties: { key: itemName, loadId: idSchema } },
+        },
+      },
+      async (req, reply) => {
+        const p = req.principal();
+        const type = mediaType(req);
+        if (type !== NDJSON && type !== CSV) throw new GovError('GOV_ERR_MEDIA_TYPE_UNSUPPORTED', `send the records as ${NDJSON} or ${CSV}, not ${JSON.stringify(type)}`);
+        const declared = Number(req.headers['content-length'] ?? 0);
+        if (declared > deps.uploadMaxBytes) throw new GovError('GOV_ERR_BODY_TOO_LARGE', `the upload is over the ${deps.uploadMaxBytes}-byte limit: nothing of it was loaded`, { violations: [{ field: 'body', description: `at most ${deps.uploadMaxBytes} bytes` }] });
+        const counter = { bytes: 0 };
+        const body = bounded(req.raw, deps.uploadMaxBytes, counter);
+        const result = await commands.load(p, req.params.entryId, {
+          key: req.query.key ?? '',
+          ...(req.query.loadId === undefined ? {} : { loadId: req.query.loadId }),
+          format: type === NDJSON ? 'NDJSON' : 'CSV',
+          bytes: () => counter.bytes,
+          rows: (fields, keyItem) => (type === NDJSON ? ndjsonRows(body, fields, keyItem) : csvRows(body, fields, keyItem)),
+        });
+        return reply.status(result.replayed ? 200 : 201).send(result);
+      },
+    );
+
+    app.get<{ Params: { entryId: string } }>(
+      '/v1/datasets/:entryId',
+      { schema: { tags: ['datasets'], summary: "The dataset behind an entry: its current version, key and record count, and every load (the provider, the competent department, auditors)", params: entryParam } },
+      async (req) => datasets.dataset(req.principal(), req.params.entryId),
+    );
+
+    app.get<{ Params: { shareId: string } }>(
+      '/v1/shares/:shareId',
+      { schema: { tags: ['shares'], summary: 'A share as the exchange knows it from the request events: state, approved items, method, period of use (its parties, the competent department, auditors)', params: shareParam } },
+      async (req) => {
+        const p = req.principal();
+        const share = await deps.shares.get(req.params.shareId);
+        if (share === null) throw notFound('share', req.params.shareId);
+        const oversight = p.department.roles.includes('competent') || p.department.roles.includes('auditor');
+        if (p.department.id !== share.requester && p.department.id !== share.provider && !oversight) throw forbidden(`share ${share.shareId} is read by its parties`, 'SEC-14');
+        return share;
+      },
+    );
+
+    app.get<{ Params: { shareId: string }; Querystring: { cursor?: string; changedSince?: number; limit?: number } }>(
+      '/v1/shares/:shareId/records',
+      {
+        schema: {
+          tags: ['shares'],
+          summary:
+            "API pull (DLV-02): the requester streams its share's records as NDJSON, one {cursor, record} per line (a deletion since changedSince: {cursor, deleted}), only the approved items, masked by grade (SEC-01, SEC-16); resume with the last cursor received; refused with 403 naming the share's state unless it is approved or active and within its period of use (USE-01, SUS-01)",
+          params: shareParam,
+          querystring: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              cursor: { type: 'string', maxLength: 20 },
+              changedSince: { type: 'integer', minimum: 0, description: 'a dataset version: only records changed after it, deletions included' },
+              limit: { type: 'integer', minimum: 1, maximum: MAX_PULL_LIMIT },
+            },
+          },
+        },
+      },
+      async (req, reply) => pull(req, reply, req.principal()),
+    );
+
+    const pull = async (req: FastifyRequest<{ Params: { shareId: string }; Querystring: { cursor?: string; changedSince?: number; limit?: number } }>, reply: FastifyReply, p: Principal) => {
+      let after = parseCursor(req.query.cursor);
+      const limit = req.query.limit ?? DEFAULT_PULL_LIMIT;
+      const changedSince = req.query.changedSince ?? null;
+      const { share, items } = await commands.deliver(p, req.params.shareId, 'API', deps.clock.now());
+      const masker = await maskerFor(share, items);
+      const current = await datasets.current(share.entryId);
+      const keyApproved = current.keyItem !== '' && items.includes(current.keyItem);
+      const keyMasker = keyApproved ? await maskerFor(share, [current.keyItem]) : null;
+      async function* lines(): AsyncGenerator<string> {
+        let sent = 0;
+        while (sent < limit) {
+          const page = await datasets.page(share.entryId, after, Math.min(PAGE, limit - sent), changedSince);
+          if (page.rows.length === 0) return;
+          for (const r of page.rows) {
+            after = BigInt(r.seq);
+            if (r.data === null) {
+              // A deletion names its record only if the key item is approved (masked like any item).
+              if (keyMasker !== null) yield `${JSON.stringify({ cursor: r.seq, deleted: keyMasker({ [current.keyItem]: r.key }) })}\n`;
+            } else yield `${JSON.stringify({ cursor: r.seq, record: masker(r.data) })}\n`;
+            sent += 1;
+          }
+          // SUS-03: a share cut while its stream runs is cut here, between pages.
+          await commands.recheck(p, share.shareId, 'API', deps.clock.now());
+        }
+      }
+      return reply.type(NDJSON).header('x-dataset-version', String(current.version)).send(Readable.from(lines()));
+    };
+
+    /** Only the approved items, each by the entry's current definition (an item it no longer has is withheld). */
+    const maskerFor = async (share: ShareGrant, names: readonly string[]) => {
+      const entry = await deps.catalog.snapshot(share.entryId);
+      const defs = new Map((entry?.items ?? []).map((i) => [i.name, i]));
+      const specs: MaskedItem[] = names.map((name) => defs.get(name) ?? { name, grade: 'CORE' });
+      // Masking lifted by the approval arrives with issue 8 §4; none is lifted until then.
+      return recordMasker(specs, { lifted: [], key: deps.maskingKey });
+    };
+  };

@@ -1,0 +1,147 @@
+import type { Readable } from 'node:stream';
+import { parse } from 'csv-parse';
+import { GovError, type FieldViolation } from '@govmesh/backbone';
+import { checkRow, csvHeaderViolations, csvRow, type FieldSpec, type Row } from '../domain/records.ts';
+
+/**
+ * The bytes of an upload turned into checked rows, streamed: NDJSON (one JSON object per line)
+ * or CSV (RFC 4180, a header naming the data items; parsed by csv-parse). Nothing holds the
+ * whole body: a line is at most MAX_ROW_BYTES, the body at most the configured bound (413, and
+ * the stream is dropped). Each item is a row or the violations of one line, named `line[N].field`.
+ */
+export const MAX_ROW_BYTES = 64 * 1024;
+
+export type Parsed = { line: number; row: Row } | { line: number; violations: FieldViolation[] };
+
+/** Counts the body's bytes as they pass, and stops it past `max` with a 413. */
+export async function* bounded(body: AsyncIterable<Buffer | string>, max: number, counter: { bytes: number }): AsyncGenerator<Buffer> {
+  for await (const chunk of body) {
+    const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    counter.bytes += b.length;
+    if (counter.bytes > max) throw new GovError('GOV_ERR_BODY_TOO_LARGE', `the upload is over the ${max}-byte limit: nothing of it was loaded`, { violations: [{ field: 'body', description: `at most ${max} bytes` }] });
+    yield b;
+  }
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+const tooLong = (line: number): Parsed => ({ line, violations: [{ field: `line[${line}]`, description: `a row is at most ${MAX_ROW_BYTES} bytes` }] });
+
+export async function* ndjsonRows(body: AsyncIterable<Buffer>, fields: readonly FieldSpec[], keyItem: string): AsyncGenerator<Parsed> {
+  let line = 0;
+  let parts: Buffer[] = [];
+  let size = 0;
+  let skipping = false;
+  const finish = (buf: Buffer): Parsed | null => {
+    line += 1;
+    const at = `line[${line}]`;
+    let text: string;
+    try {
+      text = decoder.decode(buf);
+    } catch {
+      return { line, violations: [{ field: at, description: 'not valid UTF-8' }] };
+    }
+    if (text.trim() === '') return null;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (err) {
+      return { line, violations: [{ field: at, description: `not JSON: ${(err as Error).message}` }] };
+    }
+    const r = checkRow(value, fields, keyItem, at);
+    return 'row' in r ? { line, row: r.row } : { line, violations: r.violations };
+  };
+  for await (const chunk of body) {
+    let start = 0;
+    for (let nl = chunk.indexOf(10, start); nl >= 0; nl = chunk.indexOf(10, start)) {
+      const piece = chunk.subarray(start, nl);
+      start = nl + 1;
+      if (skipping) {
+        skipping = false;
+        parts = [];
+        size = 0;
+        continue;
+      }
+      if (size + piece.length > MAX_ROW_BYTES) {
+        line += 1;
+        yield tooLong(line);
+        parts = [];
+        size = 0;
+        continue;
+      }
+      const whole = parts.length === 0 ? piece : Buffer.concat([...parts, piece]);
+      parts = [];
+      size = 0;
+      const p = finish(whole.length > 0 && whole[whole.length - 1] === 13 ? whole.subarray(0, -1) : whole);
+      if (p !== null) yield p;
+    }
+    if (start < chunk.length && !skipping) {
+      const rest = chunk.subarray(start);
+      size += rest.length;
+      if (size > MAX_ROW_BYTES) {
+        // Reported once; the rest of the line, up to its newline, is skipped.
+        line += 1;
+        yield tooLong(line);
+        skipping = true;
+        parts = [];
+        size = 0;
+      } else parts.push(Buffer.from(rest));
+    }
+  }
+  if (skipping) return;
+  if (parts.length > 0) {
+    const p = finish(Buffer.concat(parts));
+    if (p !== null) yield p;
+  }
+}
+
+export async function* csvRows(body: Readable | AsyncIterable<Buffer>, fields: readonly FieldSpec[], keyItem: string): AsyncGenerator<Parsed> {
+  const parser = parse({ bom: true, info: true, max_record_size: MAX_ROW_BYTES, relax_column_count: false, skip_empty_lines: true });
+  const feed = (async () => {
+    try {
+      for await (const chunk of body) {
+        if (parser.destroyed) return;
+        if (!parser.write(chunk)) await new Promise((r) => { parser.once('drain', r); parser.once('close', r); });
+      }
+      if (!parser.destroyed) parser.end();
+    } catch (err) {
+      parser.destroy(err as Error);
+    }
+  })();
+  let header: string[] | null = null;
+  try {
+    for await (const item of parser as AsyncIterable<{ info: { lines: number }; record: string[] }>) {
+      const line = item.info.lines;
+      if (header === null) {
+        header = item.record.map((h) => h.trim());
+        const v = csvHeaderViolations(header, fields);
+        if (v.length > 0) {
+          yield { line, violations: v };
+          return;
+        }
+        continue;
+      }
+      const at = `line[${line}]`;
+      const cells = csvRow(header, item.record, fields, at);
+      if ('violations' in cells) {
+        yield { line, violations: cells.violations };
+        continue;
+      }
+      const r = checkRow(cells.value, fields, keyItem, at);
+      yield 'row' in r ? { line, row: r.row } : { line, violations: r.violations };
+    }
+  } catch (err) {
+    if (err instanceof GovError) throw err;
+    const e = err as { code?: string; lines?: number; message: string };
+    if (typeof e.code === 'string' && e.code.startsWith('CSV_')) {
+      const line = e.lines ?? 0;
+      const description = e.code === 'CSV_MAX_RECORD_SIZE' ? `a row is at most ${MAX_ROW_BYTES} bytes` : e.message;
+      yield { line, violations: [{ field: `line[${line}]`, description }] };
+      return;
+    }
+    throw err;
+  } finally {
+    parser.destroy();
+    await feed;
+  }
+  if (header === null) yield { line: 1, violations: [{ field: 'line[1]', description: 'a CSV upload starts with a header naming the data items' }] };
+}

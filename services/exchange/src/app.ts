@@ -1,0 +1,71 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { ExchangeEventNamespace } from '@govmesh/contracts/avro';
+import { GovError, ServiceRuntime, topics, type Clock, type Logger, type OutboxRelay } from '@govmesh/backbone';
+import { exchangeGrpcService } from './api/grpc.ts';
+import { exchangeRoutes } from './api/rest.ts';
+import { ExchangeCommands } from './commands/exchange-commands.ts';
+import type { ExchangeConfig } from './config.ts';
+import { datasetDecider } from './domain/dataset.ts';
+import { deliveryDecider } from './domain/delivery.ts';
+import { SCHEMA, exchangeTopics } from './events/topics.ts';
+import { EntryCatalog, catalogViewProjection } from './projections/catalog-view.ts';
+import { DatasetQueries } from './projections/dataset-queries.ts';
+import { EntryVersionView, EntryView, ShareView, readModelMigrations } from './projections/read-model.ts';
+import { Shares, shareViewProjection } from './projections/share-view.ts';
+
+export interface ExchangeService {
+  httpUrl: string;
+  grpcAddress: string;
+  logger: Logger;
+  commands: ExchangeCommands;
+  datasets: DatasetQueries;
+  shares: Shares;
+  relay: OutboxRelay;
+  stop(): Promise<void>;
+}
+
+/** The platform secret of the HASH masking rule; a fixed development key when no file is given (logged). */
+const maskingKey = (config: ExchangeConfig, logger: Logger): Uint8Array => {
+  if (config.MASKING_KEY_FILE === '') {
+    logger.warn('MASKING_KEY_FILE is empty: pseudonyms use the development key; set a platform secret in production');
+    return createHash('sha256').update('govmesh development masking key').digest();
+  }
+  const key = readFileSync(config.MASKING_KEY_FILE);
+  if (key.length < 32) throw new GovError('GOV_ERR_CONFIG_INVALID', `MASKING_KEY_FILE ${config.MASKING_KEY_FILE} holds ${key.length} bytes: at least 32`);
+  return key;
+};
+
+/**
+ * The exchange service's composition root: everything is built here from the config, and
+ * nothing below reads the environment. `overrides` lets tests pass a controlled clock.
+ */
+export const startExchangeService = async (config: ExchangeConfig, overrides: { clock?: Clock; logger?: Logger } = {}): Promise<ExchangeService> => {
+  const t = exchangeTopics(config.PLATFORM_ID);
+  const rt = await ServiceRuntime.start(config, {
+    ...overrides,
+    schema: SCHEMA,
+    migrations: readModelMigrations,
+    entities: [EntryView, EntryVersionView, ShareView],
+    // The catalog and request topics are those services'; ensured here (same spec) so this service can start first.
+    topics: [t.events, t.catalog, t.request].flatMap((topic) => [{ topic }, { topic: topics.deadLetter(topic) }]),
+  });
+  const key = maskingKey(config, rt.logger);
+  const datasetCommands = rt.aggregateCommands({ namespace: ExchangeEventNamespace, decider: datasetDecider, aggregateType: 'Dataset', topic: t.events, ingestConsumer: 'exchange-ingest' });
+  const deliveries = rt.aggregateCommands({ namespace: ExchangeEventNamespace, decider: deliveryDecider, aggregateType: 'ShareDelivery', topic: t.events, ingestConsumer: 'exchange-ingest' });
+  const catalog = new EntryCatalog(rt.db);
+  const shares = new Shares(rt.db);
+  const commands = new ExchangeCommands({ db: rt.db, datasets: datasetCommands, deliveries, catalog, shares });
+  const datasets = new DatasetQueries(rt.db, datasetCommands.store, catalog);
+
+  rt.project('catalog-view', [t.catalog], catalogViewProjection);
+  rt.project('share-view', [t.request], shareViewProjection);
+  await rt.startConsumers();
+
+  const { httpUrl, grpcAddress } = await rt.serve({
+    description: 'The data plane: datasets behind published catalog entries, delivered to approved shares only (Regulation on Government Data Sharing, Arts. 22, 25, 27, 34-35).',
+    routes: exchangeRoutes({ commands, datasets, catalog, shares, clock: rt.clock, maskingKey: key, uploadMaxBytes: config.UPLOAD_MAX_BYTES }),
+    grpc: exchangeGrpcService({ datasets, shares, authenticator: rt.authenticator, logger: rt.logger }),
+  });
+  return { httpUrl, grpcAddress, logger: rt.logger, commands, datasets, shares, relay: rt.relay, stop: () => rt.stop() };
+};

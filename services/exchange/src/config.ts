@@ -1,0 +1,15 @@
+import { key, readConfig, REPO_ROOT, serviceConfigSpec, type ConfigOf } from '@govmesh/backbone';
+
+export const exchangeConfigSpec = {
+  ...serviceConfigSpec('exchange', REPO_ROOT),
+  UPLOAD_MAX_BYTES: key({ kind: 'int', default: 1024 * 1024 * 1024, min: 1024, doc: 'the largest dataset upload (bytes); a larger one is refused with 413 and nothing of it is kept' }),
+  MASKING_KEY_FILE: key({
+    kind: 'string',
+    default: '',
+    doc: 'file holding the platform secret (at least 32 bytes) that keys the HASH masking rule (pseudonyms); empty: a development key, never in production',
+  }),
+};
+
+export type ExchangeConfig = ConfigOf<typeof exchangeConfigSpec>;
+
+export const readExchangeConfig = (env: Record<string, string | undefined>): ExchangeConfig => readConfig(exchangeConfigSpec, env);

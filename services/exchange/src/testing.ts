@@ -1,0 +1,86 @@
+import { uuidv7, type Clock } from '@govmesh/backbone';
+import { restAs, startTestService, testPlatform, waitFor, type TestPlatform, type TestServiceOptions } from '@govmesh/backbone/testing';
+import type { CatalogEntryContent } from '@govmesh/contracts/avro';
+import type { CatalogService } from '../../catalog/src/app.ts';
+import { conditionalContent } from '../../catalog/src/domain/fixtures.ts';
+import { publishOverRest, startTestCatalog } from '../../catalog/src/testing.ts';
+import type { RequestService } from '../../request/src/app.ts';
+import { startTestRequest } from '../../request/src/testing.ts';
+import { startExchangeService, type ExchangeService } from './app.ts';
+import { readExchangeConfig } from './config.ts';
+
+export { restAs };
+
+/** Starts an exchange service in-process on a test platform (pass the catalog's platform to share it), on a controlled clock. */
+export const startTestExchange = (opts: TestServiceOptions = {}) =>
+  startTestService({ name: 'exchange', readConfig: readExchangeConfig, start: startExchangeService, controlledClock: true }, opts);
+
+export const PROVIDER = 'dept-public-security';
+export const REQUESTER = 'dept-civil-affairs';
+export const OTHER = 'dept-human-resources';
+
+/** An entry with items of all three grades and several types (citizen_id is the natural key). */
+export const gradedContent = (): CatalogEntryContent =>
+  conditionalContent({
+    grade: 'CORE',
+    dataItems: [
+      { name: 'citizen_id', type: 'string(18)', description: '公民身份号码', grade: 'IMPORTANT' },
+      { name: 'name', type: 'string', description: '姓名', grade: 'GENERAL' },
+      { name: 'household_size', type: 'integer', description: '家庭人口', grade: 'GENERAL' },
+      { name: 'income', type: 'decimal(12,2)', description: '月收入', grade: 'CORE' },
+    ],
+    shareMethods: ['API', 'FILE'],
+  });
+
+/**
+ * Catalog, request and exchange services in-process on one fresh test platform (its own topics),
+ * on one controlled clock; the exchange learns entries and shares from the topics only.
+ */
+export const startTestMesh = async (clock: Clock, exchangeEnv: Record<string, string> = {}) => {
+  const platform: TestPlatform = testPlatform();
+  const [{ service: catalog }, { service: request }, { service: exchange }] = await Promise.all([
+    startTestCatalog({ clock, platform }),
+    startTestRequest({ clock, platform }),
+    startTestExchange({ clock, platform, env: exchangeEnv }),
+  ]);
+  const as = (dept: string, svc: { httpUrl: string } = exchange) => restAs(svc.httpUrl, platform.token(dept));
+  return { platform, catalog, request, exchange, as, stop: async () => Promise.all([exchange.stop(), request.stop(), catalog.stop()]) };
+};
+export type TestMesh = Awaited<ReturnType<typeof startTestMesh>>;
+
+/** Publishes an entry (through the catalog) and waits until both the request service and the exchange know it. */
+export const publishEntry = async (m: TestMesh, content = gradedContent()): Promise<string> => {
+  const entryId = `e-${uuidv7()}`;
+  await publishOverRest(m.catalog as CatalogService, m.platform, entryId, content);
+  await waitFor(`${entryId} published in the exchange and request views`, async () => {
+    const known = await m.exchange.commands.prepareLoad(principalOf(m, PROVIDER), entryId, 'citizen_id').then(() => true, () => false);
+    const r = await m.as(REQUESTER, m.request as RequestService).get(`/v1/requestable-entries/${entryId}`);
+    return known && r.status === 200 && r.body!['status'] === 'PUBLISHED';
+  });
+  return entryId;
+};
+
+const principalOf = (m: TestMesh, dept: string) => ({ department: { id: dept, platform: m.platform.id, roles: ['provider', 'requester'] } }) as never;
+
+/** Draft, consent, submission and the provider's approval of `items`: the share id, once the exchange knows it approved. */
+export const approvedShare = async (m: TestMesh, entryId: string, opts: { items?: string[]; requester?: string; shareMethod?: string } = {}): Promise<string> => {
+  const shareId = `sr-${uuidv7()}`;
+  const requester = m.as(opts.requester ?? REQUESTER, m.request);
+  const ok = (r: { status: number; body?: unknown }) => {
+    if (r.status >= 300) throw new Error(`${r.status} ${JSON.stringify(r.body)}`);
+  };
+  ok(await requester.post('/v1/requests', {
+    shareId,
+    content: {
+      entryId, dataItems: opts.items ?? ['citizen_id', 'name', 'income'], legalBasis: '社会救助暂行办法 Art. 11', useScenario: 'minimum living allowance eligibility checks', useScope: 'civil affairs case officers',
+      shareMethod: opts.shareMethod ?? 'API', periodFrom: '2026-09-01', periodUntil: '2027-08-31', commitment: { genuine: true, lawful: true, necessary: true, secure: true },
+    },
+  }));
+  ok(await requester.post(`/v1/requests/${shareId}/internal-approval`, { approver: 'Director Zhao' }));
+  ok(await requester.post(`/v1/requests/${shareId}/submission`));
+  ok(await m.as(PROVIDER, m.request).post(`/v1/requests/${shareId}/reply`, { decision: 'APPROVE', headApprover: 'Director Wang' }));
+  await waitFor(`${shareId} approved in the exchange`, async () => (await m.exchange.shares.get(shareId))?.state === 'APPROVED');
+  return shareId;
+};
+
+export type { ExchangeService };
