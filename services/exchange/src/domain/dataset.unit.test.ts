@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import type { ExchangeEvent } from '@govmesh/contracts/avro';
 import { deciderSpec } from '@govmesh/backbone/testing';
 import { datasetDecider, type DatasetCommand } from './dataset.ts';
-import { ENTRY, OTHER, PROVIDER, T0, entry } from './fixtures.ts';
+import { ENTRY, OTHER, PROVIDER, T0, entry } from './delivery-fixtures.ts';
 
 const spec = deciderSpec(datasetDecider);
 const ctx = { at: T0, aggregateId: ENTRY };

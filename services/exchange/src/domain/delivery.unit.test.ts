@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import { deciderSpec } from '@govmesh/backbone/testing';
 import { deliveryDecider } from './delivery.ts';
-import { ENTRY, PROVIDER, REQUESTER, SHARE, T0, approvedShare } from './fixtures.ts';
+import { ENTRY, PROVIDER, REQUESTER, SHARE, T0, approvedShare } from './delivery-fixtures.ts';
 
 const spec = deciderSpec(deliveryDecider);
 const ctx = { at: T0, aggregateId: SHARE };

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GovError } from '@govmesh/backbone';
-import { entry } from './fixtures.ts';
+import { entry } from './delivery-fixtures.ts';
 import { checkRow, csvHeaderViolations, csvRow, fieldSpecs } from './records.ts';
 
 const fields = fieldSpecs(entry().items);

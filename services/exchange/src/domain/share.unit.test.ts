@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RequestEvent } from '@govmesh/contracts/avro';
 import { GovError, fold } from '@govmesh/backbone';
-import { OTHER, REQUESTER, SHARE, T0, approvedShare, approvedShareEvents } from './fixtures.ts';
+import { OTHER, REQUESTER, SHARE, T0, approvedShare, approvedShareEvents } from './delivery-fixtures.ts';
 import { deliveryAccess, shareFold } from './share.ts';
 
 const refusedWith = (fn: () => unknown, code: string, rule: string | undefined, message?: RegExp) =>
