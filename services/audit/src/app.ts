@@ -58,10 +58,45 @@ export const startAuditService = async (
   try {
     const signer = loadLogSigner(signingKeyFile(config), origin, config.LEDGER_DEV_KEY, rt.logger);
     if (config.AUDIT_DB_APP_ROLE !== '') await grantRuntimeRole(rt.db, schema, config.AUDIT_DB_APP_ROLE);
-    leadership = await Leadership.acquire(rt.db, schema, rt.logger, overrides.onLeadershipLost ?? (() => process.exit(70)));
+    // The writer lock lives in a database session: a database outage ends it. The service stays up
+    // (not ready, appending nothing), takes the lock again with back-off once the database answers,
+    // and goes on, unless the ledger grew meanwhile under another instance: then it restarts (exit
+    // 70) to load that ledger instead of writing a diverging one.
+    let writer = true;
+    let stopping = false;
+    let opened = false;
+    let lostAt: string | undefined;
+    const regain = (err: unknown) => {
+      if (!writer || stopping || !opened) return;
+      writer = false;
+      lostAt = new Date().toISOString();
+      rt.logger.error({ err }, 'lost the ledger writer lock (its database session ended): not ready, appending nothing; taking it again when the database answers');
+      void (async () => {
+        for (let wait = 500; !stopping; wait = Math.min(wait * 2, 5000)) {
+          try {
+            const again = await Leadership.acquire(rt.db, schema, rt.logger, regain);
+            const [head] = await rt.db.query<{ n: string }>(`select coalesce(max(idx) + 1, 0)::text as n from ${schema}.entries`);
+            if (Number(head?.n) !== ledger.size) {
+              rt.logger.fatal({ inDatabase: head?.n, inMemory: ledger.size }, 'the ledger grew under another writer while the lock was lost: restarting to load it');
+              process.exit(70);
+            }
+            leadership = again;
+            writer = true;
+            lostAt = undefined;
+            rt.logger.info('ledger writer lock taken again: appending');
+            return;
+          } catch {
+            await new Promise((r) => setTimeout(r, wait));
+          }
+        }
+      })();
+    };
+    leadership = await Leadership.acquire(rt.db, schema, rt.logger, overrides.onLeadershipLost ?? regain);
+    rt.addCheck('ledger', () => (writer ? { ok: true } : { ok: false, reason: `the ledger writer lock was lost at ${lostAt} (database session ended); appending resumes once it is taken again` }));
 
     const store = new LedgerStore(rt.db, schema);
     const ledger = await Ledger.open(store, { platform: rt.platform, registry: rt.registry, failpoints: rt.failpoints, logger: rt.logger });
+    opened = true;
     const checkpointer = new Checkpointer({
       ledger, signer, origin, platform: rt.platform, registry: rt.registry, relay: rt.relay, topic: t.checkpoints, intervalMs: config.CHECKPOINT_INTERVAL_MS, logger: rt.logger,
       witnesses: config.WITNESS_VKEYS.map((v) => verifierFromVkey(v)),
@@ -71,7 +106,10 @@ export const startAuditService = async (
       kafka: rt.kafka, ledger, pattern: eventTopicPattern(rt.platform), groupId: `${config.CONSUMER_GROUP_PREFIX}-ledger-${rt.platform}`,
       settleMs: config.LEDGER_SETTLE_MS, tickMs: config.LEDGER_TICK_MS, batchMax: config.LEDGER_BATCH_MAX, pendingMax: config.LEDGER_PENDING_MAX,
       rescanMs: config.TOPIC_RESCAN_MS, sessionTimeoutMs: config.CONSUMER_SESSION_TIMEOUT_MS, logger: rt.logger, metrics: rt.metrics, onAppended: () => checkpointer.notify(),
+      canWrite: () => writer,
     });
+    // Ledger lag: the group commits its offsets after each ledger commit.
+    rt.watchLag(`${config.CONSUMER_GROUP_PREFIX}-ledger-${rt.platform}`, () => ingest.topics);
     const queries = new AuditQueries({ ledger, checkpointer, registry: rt.registry });
     const witness =
       config.WITNESS_KEY_FILE === ''
@@ -91,8 +129,10 @@ export const startAuditService = async (
       await checkpointer.stop();
       await checkpointer.issue().catch((err: unknown) => rt.logger.warn({ err }, 'last checkpoint failed'));
     });
-    const lock = leadership;
-    rt.onStop('ledger writer lock', () => lock.release());
+    rt.onStop('ledger writer lock', async () => {
+      stopping = true;
+      if (writer) await leadership?.release();
+    });
 
     const { httpUrl, grpcAddress } = await rt.serve({
       description: 'The audit ledger: every event of the platform in an RFC 6962 Merkle tree with signed checkpoints (Regulation Arts. 29, 38).',

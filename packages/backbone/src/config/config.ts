@@ -82,6 +82,7 @@ export const commonConfigSpec = {
   OUTBOX_BATCH: key({ kind: 'int', default: 500, min: 1, max: 10000, doc: 'outbox rows per relay batch' }),
   OUTBOX_STUCK_MS: key({ kind: 'int', default: 10000, min: 100, doc: 'how long an outbox row may keep failing (or a send hang) before readiness turns red' }),
   CONSUMER_SESSION_TIMEOUT_MS: key({ kind: 'int', default: 30000, min: 6000, doc: 'Kafka consumer session timeout: how soon a dead replica partitions move' }),
+  CONSUMER_LAG_MAX: key({ kind: 'int', default: 10000, min: 1, doc: 'records a consumer group (a projection, the ledger) may lag behind its topics before readiness turns red' }),
   CONSUMER_MAX_ATTEMPTS: key({ kind: 'int', default: 5, min: 1, doc: 'attempts before an event goes to the dead-letter topic' }),
   FAILPOINTS: key({ kind: 'string', default: '', doc: 'tests only: crash points to arm (see backbone testing/failpoints.ts); empty in production' }),
   SHUTDOWN_GRACE_MS: key({ kind: 'int', default: 10000, min: 0, doc: 'time to drain in-flight work on SIGTERM' }),

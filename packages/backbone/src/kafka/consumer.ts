@@ -53,6 +53,7 @@ export class EventConsumer {
   readonly #consumer: kafkajs.Consumer;
   #inFlight = 0;
   #stopping = false;
+  #deadLetters: { count: number; last?: { topic: string; partition: number; offset: string; code: string; at: string } } = { count: 0 };
 
   constructor(opts: EventConsumerOptions) {
     this.#o = opts;
@@ -81,6 +82,19 @@ export class EventConsumer {
 
   get inFlight(): number {
     return this.#inFlight;
+  }
+
+  get groupId(): string {
+    return this.#o.groupId;
+  }
+
+  get topics(): readonly (string | RegExp)[] {
+    return this.#o.topics;
+  }
+
+  /** How many records this consumer sent to a dead-letter topic since it started, and the last one. */
+  get deadLetters(): { count: number; last?: { topic: string; partition: number; offset: string; code: string; at: string } } {
+    return this.#deadLetters;
   }
 
   async #eachMessage({ topic, partition, message, heartbeat }: kafkajs.EachMessagePayload): Promise<void> {
@@ -177,7 +191,8 @@ export class EventConsumer {
         },
       ],
     });
-    this.#o.metrics.deadLettered.inc({ topic, code: e.code });
+    this.#o.metrics.deadLettered.inc({ topic, code: e.code, group: this.#o.groupId });
+    this.#deadLetters = { count: this.#deadLetters.count + 1, last: { topic, partition, offset: message.offset, code: e.code, at: new Date().toISOString() } };
     this.#o.metrics.consumed.inc({ topic, result: 'dead-lettered' });
   }
 }

@@ -72,6 +72,12 @@ export class ServiceRuntime {
   readonly #config: ServiceConfig;
   readonly #schema: string;
   readonly #consumers: EventConsumer[] = [];
+  /** Consumers that feed a read model: a dead letter there means the read model misses an event. */
+  readonly #projections = new Map<string, EventConsumer>();
+  /** Consumer groups whose lag is measured (every consumer's, and e.g. the audit ledger's). */
+  readonly #lagWatches: { group: string; topics: () => (string | RegExp)[] }[] = [];
+  readonly #checks = new Map<string, () => { ok: boolean; reason?: string }>();
+  #lag: { at: number; byGroup: Map<string, Map<string, number>>; refreshing?: Promise<void> } = { at: 0, byGroup: new Map() };
   readonly #stopHooks: { name: string; run: () => Promise<void> }[] = [];
   readonly #admin: kafkajs.Admin;
   #kafkaReady: { at: number; ok: boolean } = { at: 0, ok: false };
@@ -103,6 +109,19 @@ export class ServiceRuntime {
       registers: [this.metrics.registry],
       collect() {
         this.set(calendar.officialDaysAhead(opts.clock?.now() ?? new Date()));
+      },
+    });
+    const refreshLag = () => this.#refreshLag();
+    const lagByGroup = () => this.#lag.byGroup;
+    new client.Gauge({
+      name: 'govmesh_consumer_lag',
+      help: 'records a consumer group has not processed yet (committed offset to end of log), by group and topic; the audit ledger group is the ledger lag',
+      labelNames: ['group', 'topic'],
+      registers: [this.metrics.registry],
+      async collect() {
+        await refreshLag();
+        this.reset();
+        for (const [group, topics] of lagByGroup()) for (const [topic, lag] of topics) this.set({ group, topic }, lag);
       },
     });
     this.relay = new OutboxRelay({ db, schema: opts.schema, producer, logger, metrics: this.metrics, batchSize: config.OUTBOX_BATCH, pollMs: config.OUTBOX_POLL_MS, stuckAfterMs: config.OUTBOX_STUCK_MS, failpoints: this.failpoints });
@@ -147,10 +166,10 @@ export class ServiceRuntime {
 
   /** A projection fed by the consumer group `<prefix>-<name>-<platform>`; failpoint `<name>.after-commit` follows each commit. */
   project<E extends DomainEvent>(name: string, topics: string[], projection: Projection<E>): void {
-    this.consumer(name, topics, async (e) => {
+    this.#projections.set(name, this.consumer(name, topics, async (e) => {
       await applyProjection(this.db, this.#schema, projection, e);
       this.failpoints.hit(`${name}.after-commit`, e.envelope.type);
-    });
+    }));
   }
 
   /** A consumer group `<prefix>-<name>-<platform>`; started by startConsumers, stopped by stop. */
@@ -169,7 +188,56 @@ export class ServiceRuntime {
       ...(opts.fromBeginning === undefined ? {} : { fromBeginning: opts.fromBeginning }),
     });
     this.#consumers.push(c);
+    this.watchLag(c.groupId, () => [...c.topics]);
     return c;
+  }
+
+  /** A readiness check of the service's own (e.g. the audit ledger's writer lock); its reason is shown under warnings. */
+  addCheck(name: string, check: () => { ok: boolean; reason?: string }): void {
+    this.#checks.set(name, check);
+  }
+
+  /** Measures a consumer group's lag (metric govmesh_consumer_lag, readiness check lag), e.g. the audit ledger's. */
+  watchLag(group: string, topics: () => (string | RegExp)[]): void {
+    this.#lagWatches.push({ group, topics });
+  }
+
+  /** Every group's lag per topic, asked of Kafka at most every 5 s and for at most 2 s (Kafka down: the last answer stays). */
+  async #refreshLag(): Promise<void> {
+    if (Date.now() - this.#lag.at < 5000) return;
+    this.#lag.refreshing ??= (async () => {
+      const measure = async () => {
+        const all = await this.#admin.listTopics();
+        const byGroup = new Map<string, Map<string, number>>();
+        const ends = new Map<string, Map<number, { high: number; low: number }>>();
+        for (const w of this.#lagWatches) {
+          const topics = [...new Set(w.topics().flatMap((t) => (typeof t === 'string' ? [t] : all.filter((x) => t.test(x)))))].filter((t) => all.includes(t));
+          if (topics.length === 0) continue;
+          for (const t of topics) {
+            if (!ends.has(t)) ends.set(t, new Map((await this.#admin.fetchTopicOffsets(t)).map((o) => [o.partition, { high: Number(o.high), low: Number(o.low) }])));
+          }
+          const committed = await this.#admin.fetchOffsets({ groupId: w.group, topics });
+          const perTopic = new Map<string, number>();
+          for (const { topic, partitions } of committed) {
+            let lag = 0;
+            for (const p of partitions) {
+              const end = ends.get(topic)?.get(p.partition);
+              if (end === undefined) continue;
+              const at = Number(p.offset) < 0 ? end.low : Number(p.offset);
+              lag += Math.max(0, end.high - at);
+            }
+            perTopic.set(topic, lag);
+          }
+          byGroup.set(w.group, perTopic);
+        }
+        this.#lag = { at: Date.now(), byGroup };
+      };
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([measure(), new Promise<void>((r) => (timer = setTimeout(r, 2000)))])
+        .catch((err: unknown) => this.logger.debug({ err }, 'consumer lag not measured'))
+        .finally(() => clearTimeout(timer));
+    })().finally(() => (this.#lag.refreshing = undefined));
+    await this.#lag.refreshing;
   }
 
   async startConsumers(): Promise<void> {
@@ -227,6 +295,25 @@ export class ServiceRuntime {
     const relay = this.relay.health();
     checks['relay'] = relay.ok;
     if (relay.reason !== undefined) warnings['relay'] = relay.reason;
+    // A projection that dead-lettered a record serves a read model without it: not ready until an
+    // operator replays the dead letter and restarts the service (docs/operations.md#dead-letters).
+    const dead = [...this.#projections].filter(([, c]) => c.deadLetters.count > 0);
+    checks['projections'] = dead.length === 0;
+    if (dead.length > 0) {
+      warnings['projections'] = dead
+        .map(([name, c]) => `projection ${name} dead-lettered ${c.deadLetters.count} record(s), the last ${c.deadLetters.last?.topic}/${c.deadLetters.last?.partition}@${c.deadLetters.last?.offset} (${c.deadLetters.last?.code}) at ${c.deadLetters.last?.at}: its read model misses them`)
+        .join('; ');
+    }
+    for (const [name, check] of this.#checks) {
+      const c = check();
+      checks[name] = c.ok;
+      if (c.reason !== undefined) warnings[name] = c.reason;
+    }
+    await this.#refreshLag();
+    const max = this.#config.CONSUMER_LAG_MAX;
+    const behind = [...this.#lag.byGroup].map(([group, topics]) => ({ group, lag: [...topics.values()].reduce((n, x) => n + x, 0) })).filter((g) => g.lag > max);
+    checks['lag'] = behind.length === 0;
+    if (behind.length > 0) warnings['lag'] = behind.map((g) => `consumer group ${g.group} lags ${g.lag} records (CONSUMER_LAG_MAX ${max})`).join('; ');
     return { checks, warnings };
   }
 
@@ -237,15 +324,25 @@ export class ServiceRuntime {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
-    await this.#http?.close();
-    if (this.#grpc !== undefined) await stopGrpcServer(this.#grpc, this.#config.SHUTDOWN_GRACE_MS);
+    // Each step runs even when one before it failed (e.g. the database is down), so the others
+    // still close; a failure is logged, not thrown.
+    const step = async (name: string, run: () => Promise<unknown>) => {
+      try {
+        await run();
+      } catch (err) {
+        this.logger.warn({ err, step: name }, 'stop step failed; going on');
+      }
+    };
+    await step('http', async () => this.#http?.close());
+    await step('grpc', async () => (this.#grpc === undefined ? undefined : stopGrpcServer(this.#grpc, this.#config.SHUTDOWN_GRACE_MS)));
     // Together: each waits for its fetch in flight and leaves its group.
-    await Promise.all(this.#consumers.map((c) => c.stop()));
-    for (const h of this.#stopHooks) await h.run();
+    await Promise.all(this.#consumers.map((c) => step(`consumer ${c.groupId}`, () => c.stop())));
+    for (const h of this.#stopHooks) await step(h.name, h.run);
     // Half the grace period at most: with Kafka down the rest waits in the outbox for the next start.
-    await this.relay.stop(this.#config.SHUTDOWN_GRACE_MS / 2);
-    await this.#admin.disconnect();
-    await this.producer.disconnect();
-    await this.db.close();
+    await step('outbox relay', () => this.relay.stop(this.#config.SHUTDOWN_GRACE_MS / 2));
+    await step('kafka admin', () => this.#admin.disconnect());
+    await step('kafka producer', () => this.producer.disconnect());
+    await step('database', () => this.db.close());
   }
+
 }

@@ -8,7 +8,7 @@ export interface BackboneMetrics {
   outboxOldestAge: client.Gauge;
   outboxFailures: client.Counter<'topic'>;
   consumed: client.Counter<'topic' | 'result'>;
-  deadLettered: client.Counter<'topic' | 'code'>;
+  deadLettered: client.Counter<'topic' | 'code' | 'group'>;
   commandDuration: client.Histogram<'command' | 'result'>;
 }
 
@@ -23,7 +23,7 @@ export const createMetrics = (service: string): BackboneMetrics => {
     outboxOldestAge: new client.Gauge({ name: 'govmesh_outbox_oldest_pending_age_seconds', help: 'age of the oldest outbox row not yet relayed (0: none)', registers: [registry] }),
     outboxFailures: new client.Counter({ name: 'govmesh_outbox_relay_failures_total', help: 'relay sends that failed (a batch or a row), by topic', labelNames: ['topic'], registers: [registry] }),
     consumed: new client.Counter({ name: 'govmesh_consumer_events_total', help: 'events consumed, by result', labelNames: ['topic', 'result'], registers: [registry] }),
-    deadLettered: new client.Counter({ name: 'govmesh_dead_letter_total', help: 'events sent to a dead-letter topic', labelNames: ['topic', 'code'], registers: [registry] }),
+    deadLettered: new client.Counter({ name: 'govmesh_dead_letter_total', help: 'events sent to a dead-letter topic, by consumer group', labelNames: ['topic', 'code', 'group'], registers: [registry] }),
     commandDuration: new client.Histogram({
       name: 'govmesh_command_duration_seconds',
       help: 'command handling time',

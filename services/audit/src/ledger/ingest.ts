@@ -33,6 +33,8 @@ export interface LedgerIngestOptions {
   metrics: BackboneMetrics;
   /** Called after each committed batch (wakes the checkpointer). */
   onAppended?: (size: number) => void;
+  /** False while this instance does not hold the ledger's writer lock: nothing is appended. */
+  canWrite?: () => boolean;
 }
 
 /** How long a high-watermark answer is reused for idle partitions. */
@@ -174,7 +176,7 @@ export class LedgerIngest {
 
   /** One round: appends the records whose place is final; returns how many were taken. */
   async appendStable(): Promise<number> {
-    if (this.#sequencer.pending() === 0) return 0;
+    if (this.#sequencer.pending() === 0 || this.#o.canWrite?.() === false) return 0;
     await this.#refreshHighWatermarks();
     const records = this.#sequencer.takeStable(this.#highWatermarks, this.#o.settleMs, this.#o.batchMax);
     if (records.length === 0) return 0;
