@@ -9,6 +9,7 @@ import { benchCommandToProjection, benchOutboxRelay } from './catalog.ts';
 import { printFigures } from './figures.ts';
 import { benchRequest } from './request.ts';
 import { benchAudit } from './audit.ts';
+import { benchExchangeDomain } from './exchange.ts';
 
 const scale = Number(process.env['BENCH_SCALE'] ?? '1');
 const pgVersion = (() => {
@@ -26,4 +27,5 @@ printFigures('catalog: outbox relay', await benchOutboxRelay(20000 * scale));
 printFigures('catalog: commands and projection', await benchCommandToProjection(200 * scale, 8));
 printFigures('request: commands and events', await benchRequest(200 * scale, 8));
 printFigures('audit: ledger, checkpoints, proofs, verification', await benchAudit(20000 * scale));
+printFigures('exchange: masking, fingerprints, leak tracing (in-process)', benchExchangeDomain(100_000 * scale, 20));
 process.exit(0);

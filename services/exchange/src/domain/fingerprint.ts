@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, hash } from 'node:crypto';
 import type { MaskingRule } from './masking.ts';
 
 /**
@@ -16,7 +16,7 @@ import type { MaskingRule } from './masking.ts';
  *   case-normalised text: a "virtual primary key"), not by the record key, so that an extract
  *   without the key column, with columns dropped or reordered, still yields every mark it kept.
  *
- * For each carrier value v of item a: s = HMAC(K, a ‖ norm(v)); l = s mod L picks the fingerprint
+ * For each carrier value v of item a: s = SHA-256(K ‖ a ‖ norm(v) ‖ K); l = s mod L picks the fingerprint
  * bit, x = a further bit of s masks it, and the value carries x XOR F_r[l], where F_r is the
  * recipient's L-bit fingerprint HMAC(K, recipient). The same value always carries the same mark for
  * one recipient, so a recipient's own joins on masked values and pseudonyms still hold.
@@ -64,11 +64,16 @@ export const recipientFingerprint = (secret: Uint8Array, recipient: string): Uin
 
 const normalise = (kind: 'GLYPH' | 'CASE', v: string): string => (kind === 'GLYPH' ? v.replaceAll(GLYPH1, GLYPH0) : v.toLowerCase());
 
-/** The fingerprint bit a carrier value stands for (l) and its mask (x). */
-const position = (secret: Uint8Array, item: string, kind: 'GLYPH' | 'CASE', v: string): { l: number; x: number } => {
-  const s = createHmac('sha256', secret).update(`mark\u0000${item}\u0000${normalise(kind, v)}`).digest();
+/**
+ * The fingerprint bit a carrier value stands for (l) and its mask (x). A keyed SHA-256 with the
+ * key on both sides (one call, about twice as fast as an HMAC here): these choices need only be
+ * unpredictable without the key; the recipients' fingerprints themselves are HMACs.
+ */
+const position = (key: string, item: string, kind: 'GLYPH' | 'CASE', v: string): { l: number; x: number } => {
+  const s = hash('sha256', `${key}\u0000${item}\u0000${normalise(kind, v)}\u0000${key}`, 'buffer');
   return { l: s.readUInt32BE(0) % FINGERPRINT_BITS, x: s[4]! & 1 };
 };
+const positionKey = (secret: Uint8Array): string => `mark:${Buffer.from(secret).toString('base64')}`;
 
 const write = (kind: 'GLYPH' | 'CASE', v: string, bit: number): string => {
   if (kind === 'GLYPH') return bit === 1 ? v.replaceAll(GLYPH0, GLYPH1) : v.replaceAll(GLYPH1, GLYPH0);
@@ -100,6 +105,7 @@ export const recordFingerprinter = (
   recipient: string,
 ): ((record: Record<string, unknown>) => Record<string, unknown>) => {
   const fp = recipientFingerprint(secret, recipient);
+  const key = positionKey(secret);
   const carriers = items.flatMap((i) => {
     const kind = carrierOf(i.rule);
     return kind === null ? [] : [[i.name, kind] as const];
@@ -110,7 +116,7 @@ export const recordFingerprinter = (
     for (const [name, kind] of carriers) {
       const v = out[name];
       if (!carries(kind, v)) continue;
-      const { l, x } = position(secret, name, kind, v);
+      const { l, x } = position(key, name, kind, v);
       out[name] = write(kind, v, x ^ fp[l]!);
     }
     return out;
@@ -159,6 +165,7 @@ export const traceLeak = (
   candidates: readonly TraceCandidate[],
 ): TraceScore[] => {
   const votes = Array.from({ length: FINGERPRINT_BITS }, () => [0, 0]);
+  const key = positionKey(secret);
   const carriers = items.flatMap((i) => {
     const kind = carrierOf(i.rule);
     return kind === null ? [] : [[i.name, kind] as const];
@@ -169,7 +176,7 @@ export const traceLeak = (
       if (!carries(kind, v)) continue;
       const bit = read(kind, v);
       if (bit === null) continue;
-      const { l, x } = position(secret, name, kind, v);
+      const { l, x } = position(key, name, kind, v);
       votes[l]![bit ^ x]! += 1;
     }
   }
