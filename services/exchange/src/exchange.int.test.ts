@@ -35,7 +35,7 @@ describe('what the exchange knows, from events only', () => {
     ]);
   });
 
-  test('USE-01: a share: requester, provider, approved items, method, period and state, from the request topic (and nothing before approval opens the tap)', async () => {
+  test('USE-01: a share: requester, provider, approved items, method, period and state, from the request topic', async () => {
     const entryId = await publishEntry(m);
     const shareId = await approvedShare(m, entryId, { items: ['citizen_id', 'name'] });
     const r = await m.as(REQUESTER).get(`/v1/shares/${shareId}`);

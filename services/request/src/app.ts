@@ -1,6 +1,7 @@
 import { RequestEventNamespace } from '@govmesh/contracts/avro';
 import { DeadlineWatcher, ServiceRuntime, topics, type Clock, type Logger, type OutboxRelay } from '@govmesh/backbone';
 import { requestGrpcService } from './api/grpc.ts';
+import { exchangeDeliveryHandler } from './api/exchange-deliveries.ts';
 import { requestIngestHandler } from './api/ingest.ts';
 import { requestRoutes } from './api/rest.ts';
 import { RequestCommands } from './commands/request-commands.ts';
@@ -35,9 +36,9 @@ export const startRequestService = async (config: RequestConfig, overrides: { cl
     schema: SCHEMA,
     migrations: readModelMigrations,
     entities: [ShareView, RequestableEntryView, RequestableVersionView],
-    // The catalog topic is the catalog service's; it is ensured here (same spec) so this service
-    // can start first and subscribe to it.
-    topics: [t.events, t.ingest, t.catalog].flatMap((topic) => [{ topic }, { topic: topics.deadLetter(topic) }]),
+    // The catalog and exchange topics are those services'; they are ensured here (same spec) so
+    // this service can start first and subscribe to them.
+    topics: [t.events, t.ingest, t.catalog, t.exchange].flatMap((topic) => [{ topic }, { topic: topics.deadLetter(topic) }]),
   });
   const shares = rt.aggregateCommands({ namespace: RequestEventNamespace, decider: shareRequestDecider, aggregateType: 'ShareRequest', topic: t.events, ingestConsumer: 'request-ingest' });
   const catalog = new CatalogView(rt.db);
@@ -47,6 +48,7 @@ export const startRequestService = async (config: RequestConfig, overrides: { cl
   rt.project('projection', [t.events], requestProjection);
   rt.project('catalog-view', [t.catalog], catalogViewProjection);
   rt.consumer('ingest', [t.ingest], requestIngestHandler({ commands, authenticator: rt.authenticator }));
+  rt.consumer('exchange-deliveries', [t.exchange], exchangeDeliveryHandler({ commands, platform: rt.platform }));
   await rt.startConsumers();
 
   const watcher = new DeadlineWatcher({ due: (now) => queries.dueForChecks(now), provisional: () => queries.withProvisionalDeadlines(), check: (id) => commands.checkDeadlines(id), clock: rt.clock, logger: rt.logger, intervalMs: config.DEADLINE_SCAN_MS });

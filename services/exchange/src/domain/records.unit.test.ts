@@ -14,7 +14,7 @@ test('DLV-04: a record with every data item of its declared type is accepted, ke
   assert.ok('row' in checkRow({ ...good, name: null, income: null }, fields, 'citizen_id', 'line[1]'), 'null: no value');
 });
 
-test('DLV-04: strict types, no coercion: "3" is not an integer, 1 is not a string, 1.5 is not an integer; each problem names the line and the field', () => {
+test('DLV-04: strict types, no coercion: the string 3 is not an integer, 1 is not a string, 1.5 is not an integer; each problem names the line and the field', () => {
   const r = checkRow({ ...good, household_size: '3', name: 1, birth_date: '1990-02-30', disabled: 'false', income: 'NaN' }, fields, 'citizen_id', 'line[7]');
   assert.deepEqual(fieldsOf(r).sort(), ['line[7].birth_date', 'line[7].disabled', 'line[7].household_size', 'line[7].income', 'line[7].name']);
   assert.deepEqual(fieldsOf(checkRow({ ...good, household_size: 1.5 }, fields, 'citizen_id', 'line[2]')), ['line[2].household_size']);

@@ -3,7 +3,8 @@ import { GovError, type Authenticator, type ConsumedEvent } from '@govmesh/backb
 import type { RequestCommands } from '../commands/request-commands.ts';
 
 /**
- * The ingest edge: until the exchange service reports deliveries on its own topic, the provider's
+ * The ingest edge, the fallback for data delivered outside the platform (the exchange's own
+ * deliveries activate shares through api/exchange-deliveries.ts): the provider's
  * system (or an operator) publishes DeliveryStarted to `<platform>.request.ingest` with its token
  * in the `authorization` header, and the approved share becomes active. Any error is permanent for
  * that record (bad token, wrong department, wrong state) and goes to the dead-letter topic with the

@@ -1,4 +1,4 @@
-import type { RequestEvent, ShareRequestContent } from '@govmesh/contracts/avro';
+import type { RequestEvent, ShareMethod, ShareRequestContent } from '@govmesh/contracts/avro';
 import { actorOf, assertId, eventIds, uuidv7, type AggregateCommands, type ConsumedEvent, type Directory, type HandleResult, type Principal } from '@govmesh/backbone';
 import { disputeAuthority } from '../domain/dispute-authority.ts';
 import type { Actor, ShareCommand, ShareRequestState } from '../domain/share-request.ts';
@@ -14,7 +14,7 @@ export interface CommandAck {
 /** What a caller supplies; the service fills the rest (the actor, catalog facts, platform settings). */
 type Filled = 'by' | 'entry' | 'autoGrantUnconditional' | 'crossLevel' | 'authority';
 type Input<C> = C extends { by: Actor } ? Omit<C, Filled> : C;
-export type ShareCommandInput = Input<Exclude<ShareCommand, { kind: 'DraftRequest' | 'CheckDeadlines' }>>;
+export type ShareCommandInput = Input<Exclude<ShareCommand, { kind: 'DraftRequest' | 'CheckDeadlines' | 'RecordExchangeDelivery' }>>;
 
 /**
  * The request service's application service: turns an authenticated call (REST, gRPC or ingest
@@ -44,6 +44,14 @@ export class RequestCommands {
 
   async execute(p: Principal, shareId: string, input: ShareCommandInput, source?: ConsumedEvent): Promise<CommandAck> {
     return this.#ack(shareId, this.#shares.run(shareId, await this.#complete(p, shareId, input), p.department.id, source));
+  }
+
+  /**
+   * The exchange's first delivery of a share (its ShareDeliveryStarted): issued by the platform, not
+   * a department; the record's ce_id is claimed with the command, so a redelivery changes nothing.
+   */
+  exchangeDelivered(shareId: string, d: { shareMethod: ShareMethod; startedAt: string }, platform: string, source: ConsumedEvent): Promise<CommandAck> {
+    return this.#ack(shareId, this.#shares.run(shareId, { kind: 'RecordExchangeDelivery', shareMethod: d.shareMethod, startedAt: d.startedAt }, `system:${platform}:exchange`, source));
   }
 
   /** Issued by the deadline watcher, not by a department. */

@@ -21,6 +21,20 @@ export const startDelivery: Decide<'StartDelivery'> = (cmd, s, ctx) => {
   return [{ type: 'ShareActivated', data: { shareId: s.shareId, startedBy: cmd.by.departmentId, shareMethod: method, deliveryDueAt: due, late: ctx.at.getTime() > Date.parse(due) } }];
 };
 
+/**
+ * DLV-01, DLV-02: the exchange delivered the share for the first time. An approved share becomes
+ * active, on time or late by the instant the delivery started; a share already active (reported
+ * by hand) or cut since (suspended, terminated, ended) is not changed by it.
+ */
+export const recordExchangeDelivery: Decide<'RecordExchangeDelivery'> = (cmd, s, ctx) => {
+  exists(s, ctx);
+  if (s.status !== 'APPROVED') return [];
+  if (cmd.shareMethod !== s.content!.shareMethod) throw inputInvalid([{ field: 'shareMethod', description: `the approved share method is ${s.content!.shareMethod}` }], 'DLV-02');
+  const due = s.approval!.deliveryDueAt;
+  const started = Date.parse(cmd.startedAt);
+  return [{ type: 'ShareActivated', data: { shareId: s.shareId, startedBy: ctx.actor, shareMethod: cmd.shareMethod, deliveryDueAt: due, late: (Number.isNaN(started) ? ctx.at.getTime() : started) > Date.parse(due) } }];
+};
+
 export const requestScopeChange: Decide<'RequestScopeChange'> = (cmd, s, ctx) => {
   requireRequester(s, cmd.by, ctx, 'USE-01');
   requireStatus(s, ['ACTIVE'], 'USE-01', 'a scope change');

@@ -8,7 +8,7 @@ import { DELIVERY_WORKING_DAYS, deliveryClock, rectificationClock, termsOf } fro
 import { draftRequest, reviseRequest, approveInternally, submitRequest, withdrawRequest } from './share-request-drafting.ts';
 import { notifyMissingMaterials, resubmitRequest, requestReplyExtension, decideReplyExtension, replyToRequest } from './share-request-reply.ts';
 import { openDispute, escalateDispute, resolveDispute } from './share-request-dispute.ts';
-import { startDelivery, requestScopeChange, decideScopeChange, suspendShare, reportRectification, resumeShare, terminateShare, proposeServiceChange, recordServiceChangeNegotiation, recordServiceChangeFiling, recordUsage, endUse, confirmDisposal } from './share-request-use.ts';
+import { startDelivery, recordExchangeDelivery, requestScopeChange, decideScopeChange, suspendShare, reportRectification, resumeShare, terminateShare, proposeServiceChange, recordServiceChangeNegotiation, recordServiceChangeFiling, recordUsage, endUse, confirmDisposal } from './share-request-use.ts';
 import { checkDeadlines } from './share-request-deadlines.ts';
 
 /**
@@ -28,9 +28,10 @@ import { checkDeadlines } from './share-request-deadlines.ts';
  * Approvals, refusals and notices record the deadline in force and whether they met it. At each
  * submission the request is judged against the entry's current published version (CAT-04, CAT-05).
  *
- * Delivery (DLV-01): an approved share becomes ACTIVE when delivery starts. The exchange service
- * will report that on its own topic; until it exists, StartDelivery comes from the provider or a
- * platform operator, by API or as a DeliveryStarted event on `<platform>.request.ingest`.
+ * Delivery (DLV-01): an approved share becomes ACTIVE when delivery starts: normally when the
+ * exchange service's first delivery of it is reported on `<platform>.exchange.events`
+ * (RecordExchangeDelivery); for data delivered outside the platform, StartDelivery comes from the
+ * provider or a platform operator, by API or as a DeliveryStarted event on `<platform>.request.ingest`.
  */
 export type ShareStatus =
   | 'NONE' | 'DRAFT' | 'INTERNAL_APPROVED' | 'SUBMITTED' | 'MATERIALS_REQUESTED' | 'APPROVED' | 'REFUSED' | 'IN_DISPUTE'
@@ -126,6 +127,8 @@ export type ShareCommand =
   | { kind: 'EscalateDispute'; by: Actor; reason: string }
   | { kind: 'ResolveDispute'; by: Actor; outcome: DisputeOutcome; decision: string; reference: string }
   | { kind: 'StartDelivery'; by: Actor; shareMethod: ShareMethod | null }
+  /** The exchange's first delivery of the share (its ShareDeliveryStarted), the normal way a share becomes active. */
+  | { kind: 'RecordExchangeDelivery'; shareMethod: ShareMethod; startedAt: string }
   | { kind: 'RequestScopeChange'; by: Actor; change: ScopeChange; reason: string; entry: CatalogSnapshot | null }
   | { kind: 'DecideScopeChange'; by: Actor; approve: boolean; headApprover: string; reason: string }
   | { kind: 'SuspendShare'; by: Actor; misuse: MisuseKind; findings: string; rectificationWorkingDays: number }
@@ -188,6 +191,7 @@ export const decide = (cmd: ShareCommand, s: ShareRequestState, ctx: CommandCont
     case 'EscalateDispute': return escalateDispute(cmd, s, ctx, deps);
     case 'ResolveDispute': return resolveDispute(cmd, s, ctx, deps);
     case 'StartDelivery': return startDelivery(cmd, s, ctx, deps);
+    case 'RecordExchangeDelivery': return recordExchangeDelivery(cmd, s, ctx, deps);
     case 'RequestScopeChange': return requestScopeChange(cmd, s, ctx, deps);
     case 'DecideScopeChange': return decideScopeChange(cmd, s, ctx, deps);
     case 'SuspendShare': return suspendShare(cmd, s, ctx, deps);

@@ -1,0 +1,166 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ControlledClock } from '@govmesh/backbone';
+import { readTopic, stackEnv, waitFor } from '@govmesh/backbone/testing';
+import { OTHER, PROVIDER, REQUESTER, approvedShare, publishEntry, startTestMesh, type TestMesh } from './testing.ts';
+
+// Real Kafka and PostgreSQL. Catalog, request and exchange in-process on one test platform: a
+// provider loads its entry's records, the request service approves a share, the requester pulls.
+const clock = new ControlledClock('2026-09-21T09:00:00+08:00');
+let m: TestMesh;
+
+before(async () => {
+  m = await startTestMesh(clock);
+});
+after(async () => {
+  await m?.stop();
+});
+
+const person = (i: number, over: Record<string, unknown> = {}) => ({ citizen_id: `11010119900307${String(i).padStart(4, '0')}`, name: `居民${i}`, household_size: (i % 5) + 1, income: 1000 + i, ...over });
+const load = async (entryId: string, rows: unknown[]) => {
+  const res = await fetch(`${m.exchange.httpUrl}/v1/datasets/${entryId}/records?key=citizen_id`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${m.platform.token(PROVIDER)}`, 'content-type': 'application/x-ndjson' },
+    body: rows.map((r) => JSON.stringify(r)).join('\n'),
+  });
+  assert.equal(res.status, 201, await res.text());
+};
+type Line = { cursor: string; record?: Record<string, unknown>; deleted?: Record<string, unknown> };
+const pull = async (dept: string, shareId: string, query = '') => {
+  const res = await fetch(`${m.exchange.httpUrl}/v1/shares/${shareId}/records${query}`, { headers: { authorization: `Bearer ${m.platform.token(dept)}` } });
+  const text = await res.text();
+  const type = res.headers.get('content-type') ?? '';
+  return {
+    status: res.status,
+    type,
+    datasetVersion: res.headers.get('x-dataset-version'),
+    lines: type.startsWith('application/x-ndjson') ? text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Line) : [],
+    problem: type.startsWith('application/problem+json') ? (JSON.parse(text) as Record<string, any>) : undefined,
+  };
+};
+const shareIn = (shareId: string, state: string) => waitFor(`${shareId} ${state} in the exchange`, async () => (await m.exchange.shares.get(shareId))?.state === state);
+const requestStatus = async (shareId: string) => (await m.as(REQUESTER, m.request).get(`/v1/requests/${shareId}`)).body!['share']['status'] as string;
+const requestCmd = async (dept: string, shareId: string, step: string, body: unknown = {}) => {
+  const r = await m.as(dept, m.request).post(`/v1/requests/${shareId}/${step}`, body);
+  assert.ok(r.status < 300, `${step}: ${r.status} ${JSON.stringify(r.body)}`);
+};
+
+/** An entry with 25 records and a share approved for citizen_id, name and income (not household_size). */
+const setUp = async () => {
+  const entryId = await publishEntry(m);
+  await load(entryId, Array.from({ length: 25 }, (_, i) => person(i)));
+  const shareId = await approvedShare(m, entryId, { items: ['citizen_id', 'name', 'income'] });
+  return { entryId, shareId };
+};
+
+describe('API pull on the real stack', () => {
+  test('USE-01, SEC-16: the requester streams only the approved items, masked by grade (general in clear, important pseudonymised, core withheld)', async () => {
+    const { shareId } = await setUp();
+    const r = await pull(REQUESTER, shareId);
+    assert.equal(r.status, 200);
+    assert.match(r.type, /^application\/x-ndjson/);
+    assert.equal(r.datasetVersion, '1');
+    assert.equal(r.lines.length, 25);
+    for (const l of r.lines) {
+      assert.deepEqual(Object.keys(l.record!).sort(), ['citizen_id', 'income', 'name'], 'household_size was not approved: it never leaves');
+      assert.match(String(l.record!['citizen_id']), /^[0-9a-f]{32}$/, 'IMPORTANT: a keyed pseudonym by default');
+      assert.equal(l.record!['income'], null, 'CORE: withheld by default');
+    }
+    assert.deepEqual(r.lines.map((l) => l.record!['name']).sort(), Array.from({ length: 25 }, (_, i) => `居民${i}`).sort(), 'GENERAL: in clear');
+    assert.ok(!JSON.stringify(r.lines).includes('110101199003070'), 'no identity number in clear');
+  });
+
+  test('a pull resumes from the last cursor received, and changedSince gives only what later versions changed, deletions included', async () => {
+    const { entryId, shareId } = await setUp();
+    const seen: string[] = [];
+    let cursor = '';
+    for (const expected of [10, 10, 5, 0]) {
+      const r = await pull(REQUESTER, shareId, `?limit=10${cursor === '' ? '' : `&cursor=${cursor}`}`);
+      assert.equal(r.lines.length, expected);
+      seen.push(...r.lines.map((l) => String(l.record!['citizen_id'])));
+      if (r.lines.length > 0) cursor = r.lines.at(-1)!.cursor;
+    }
+    assert.equal(new Set(seen).size, 25, 'every record once across the pages');
+    await load(entryId, [person(3, { name: '改名' }), { _op: 'delete', citizen_id: person(4)['citizen_id'] }]);
+    const changed = await pull(REQUESTER, shareId, '?changedSince=1');
+    assert.equal(changed.datasetVersion, '2');
+    assert.equal(changed.lines.length, 2);
+    assert.equal(changed.lines.find((l) => l.record !== undefined)!.record!['name'], '改名');
+    const gone = changed.lines.find((l) => l.deleted !== undefined)!;
+    assert.match(String(gone.deleted!['citizen_id']), /^[0-9a-f]{32}$/, 'a deletion names its record by the masked key');
+    assert.equal((await pull(REQUESTER, shareId)).lines.length, 24, 'a full pull has the live records only');
+    assert.equal((await pull(REQUESTER, shareId, '?cursor=abc')).status, 400);
+  });
+
+  test("SUS-04: another department's share is refused (403), the provider cannot pull it either, an unknown share is 404", async () => {
+    const { shareId } = await setUp();
+    const other = await pull(OTHER, shareId);
+    assert.equal(other.status, 403);
+    assert.equal(other.problem!['rule'], 'SUS-04');
+    assert.equal((await pull(PROVIDER, shareId)).status, 403);
+    assert.equal((await pull(REQUESTER, 'sr-unknown')).status, 404);
+  });
+
+  test('USE-01: a share that is not approved delivers nothing: 403 naming its state', async () => {
+    const entryId = await publishEntry(m);
+    const shareId = `sr-${Date.now()}`;
+    const requester = m.as(REQUESTER, m.request);
+    assert.equal((await requester.post('/v1/requests', { shareId, content: { entryId, dataItems: ['name'], legalBasis: 'b', useScenario: 's', useScope: 's', shareMethod: 'API', periodFrom: '2026-09-01', periodUntil: '2027-08-31', commitment: { genuine: true, lawful: true, necessary: true, secure: true } } })).status, 201);
+    await shareIn(shareId, 'REQUESTED');
+    const r = await pull(REQUESTER, shareId);
+    assert.equal(r.status, 403);
+    assert.equal(r.problem!['rule'], 'USE-01');
+    assert.match(r.problem!['detail'], /is REQUESTED/);
+    assert.deepEqual(r.problem!['violations'], [{ field: 'share.state', description: 'REQUESTED' }]);
+  });
+
+  test('DLV-01: approval -> first pull -> the share is ACTIVE in the request service, activated by the exchange (one ShareDeliveryStarted, however many pulls)', async () => {
+    const { shareId } = await setUp();
+    assert.equal(await requestStatus(shareId), 'APPROVED');
+    assert.equal((await pull(REQUESTER, shareId)).status, 200);
+    await waitFor(`${shareId} ACTIVE in the request service`, async () => (await requestStatus(shareId)) === 'ACTIVE');
+    const history = (await m.as(REQUESTER, m.request).get(`/v1/requests/${shareId}`)).body!['history'] as { type: string; data: Record<string, unknown> }[];
+    const activated = history.find((h) => h.type === 'ShareActivated')!;
+    assert.equal(activated.data['startedBy'], `system:${m.platform.id}:exchange`);
+    assert.equal(activated.data['shareMethod'], 'API');
+    assert.equal(activated.data['late'], false);
+    await shareIn(shareId, 'ACTIVE');
+    assert.equal((await pull(REQUESTER, shareId)).status, 200);
+    const started = (await readTopic(stackEnv().KAFKA_BROKERS, `${m.platform.id}.exchange.events`)).filter((x) => x.key?.toString() === shareId);
+    assert.deepEqual(started.map((x) => x.headers!['ce_type']!.toString()), ['govmesh.exchange.v1.ShareDeliveryStarted']);
+    assert.equal(started[0]!.headers!['ce_correlationid']!.toString(), shareId, "in the share's lifecycle");
+  });
+
+  test('DLV-01: the hand-reported start stays the fallback (data delivered outside the platform): the share is active and a later pull raises no delivery event', async () => {
+    const { shareId } = await setUp();
+    await requestCmd(PROVIDER, shareId, 'delivery', { shareMethod: 'API' });
+    await shareIn(shareId, 'ACTIVE');
+    assert.equal((await pull(REQUESTER, shareId)).status, 200);
+    await new Promise((r) => setTimeout(r, 300));
+    const started = (await readTopic(stackEnv().KAFKA_BROKERS, `${m.platform.id}.exchange.events`)).filter((x) => x.key?.toString() === shareId);
+    assert.equal(started.length, 0);
+  });
+
+  test('SUS-01: a suspended share is refused with 403 naming SUSPENDED; resumed, it delivers again; terminated, never again', async () => {
+    const { shareId } = await setUp();
+    assert.equal((await pull(REQUESTER, shareId)).status, 200);
+    await waitFor(`${shareId} ACTIVE in the request service`, async () => (await requestStatus(shareId)) === 'ACTIVE');
+    await requestCmd('dept-data-bureau', shareId, 'suspension', { misuse: 'BEYOND_SCOPE', findings: 'records passed to a contractor', rectificationWorkingDays: 5 });
+    await shareIn(shareId, 'SUSPENDED');
+    const cut = await pull(REQUESTER, shareId);
+    assert.equal(cut.status, 403);
+    assert.equal(cut.problem!['rule'], 'SUS-01');
+    assert.match(cut.problem!['detail'], /is SUSPENDED/);
+    await requestCmd(REQUESTER, shareId, 'rectification', { description: 'contract ended, copies deleted' });
+    await requestCmd('dept-data-bureau', shareId, 'resumption', { note: 'accepted' });
+    await shareIn(shareId, 'ACTIVE');
+    assert.equal((await pull(REQUESTER, shareId)).lines.length, 25, 'resumption reopens it');
+    await requestCmd('dept-data-bureau', shareId, 'suspension', { misuse: 'BEYOND_SCOPE', findings: 'again', rectificationWorkingDays: 5 });
+    await requestCmd(REQUESTER, shareId, 'rectification', { description: 'said so' });
+    await requestCmd('dept-data-bureau', shareId, 'termination', { reason: 'rectification inadequate' });
+    await shareIn(shareId, 'TERMINATED');
+    const ended = await pull(REQUESTER, shareId);
+    assert.equal(ended.status, 403);
+    assert.match(ended.problem!['detail'], /is TERMINATED/);
+  });
+});
