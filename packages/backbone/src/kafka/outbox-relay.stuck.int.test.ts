@@ -73,3 +73,33 @@ test('HEALTH: a row the broker refuses is visible at once (pending, oldest age, 
   await waitFor('healthy again', async () => relay!.health().ok, 5000);
   assert.ok(lines.some((l) => l.level === 30 && /resumed/.test(l.msg)), 'the resumption is logged');
 });
+
+test('HEALTH: a row that can never be published, parked by the operator as docs/operations.md says, unblocks the relay: the rows behind it go out in order', async () => {
+  await relay?.stop();
+  const [topic] = await s.topics('parked');
+  const admin = s.kafka.admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics: [topic!] });
+  await waitFor('topic gone', async () => !(await admin.listTopics()).includes(topic!));
+  await admin.createTopics({ waitForLeaders: true, topics: [{ topic: topic!, numPartitions: 1, replicationFactor: -1, configEntries: [{ name: 'max.message.bytes', value: '2000' }] }] });
+  await admin.disconnect();
+  const row = async (id: string, bytes: number) =>
+    (await s.db.query<{ id: string }>(`insert into ${s.schema}.outbox (topic, key, headers, value) values ($1, $2, $3, $4) returning id`, [topic, `agg-${id}`, JSON.stringify({ ce_id: id, ce_type: 'test.counter.v1.CounterAdded' }), Buffer.alloc(bytes, 1)]))[0]!.id;
+  const big = await row('x1', 5000);
+  await row('y1', 10);
+  await row('z1', 10);
+  relay = new OutboxRelay({ db: s.db, schema: s.schema, producer, logger: s.logger, metrics: s.metrics, batchSize: 50, pollMs: 20, stuckAfterMs: 200, retryMaxMs: 200 });
+  relay.start();
+  await waitFor('the relay reported not healthy', async () => !relay!.health().ok, 20000);
+
+  // The operator's SQL from docs/operations.md (A stuck outbox relay, step 2).
+  await s.db.transaction(async (tx) => {
+    await tx.query(`create table if not exists ${s.schema}.outbox_parked (like ${s.schema}.outbox including all, parked_at timestamptz not null default now(), reason text)`);
+    await tx.query(`insert into ${s.schema}.outbox_parked (id, txid, topic, key, headers, value, created_at, reason) select id, txid, topic, key, headers, value, created_at, 'TICKET-1: over the limit' from ${s.schema}.outbox where id = $1`, [big]);
+    await tx.query(`delete from ${s.schema}.outbox where id = $1`, [big]);
+  });
+  await waitFor('the outbox to drain', async () => (await s.db.query(`select 1 from ${s.schema}.outbox`)).length === 0, 30000);
+  assert.deepEqual((await readTopic(stackEnv().KAFKA_BROKERS, topic!)).map((m) => headersToStrings(m.headers)['ce_id']), ['y1', 'z1']);
+  await waitFor('healthy again', async () => relay!.health().ok, 5000);
+  assert.equal((await s.db.query(`select 1 from ${s.schema}.outbox_parked`)).length, 1, 'the parked row is kept');
+});

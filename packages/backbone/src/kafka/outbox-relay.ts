@@ -163,9 +163,14 @@ export class OutboxRelay {
       await tx.query(`delete from ${schema}.outbox where id = any($1::bigint[])`, [rows.map((r) => r.id)]);
       for (const [topic, messages] of byTopic) metrics.outboxPublished.inc({ topic }, messages.length);
       if (this.#singleRows > 0) this.#singleRows -= 1;
+      // Rows go in id order: once a send succeeds, the stuck row was published, or is gone (parked).
       const stuck = this.#stuck;
-      if (stuck !== undefined && rows.some((r) => r.id === stuck.id)) {
-        this.#o.logger.info({ outboxId: stuck.id, aggregate: stuck.aggregate, attempts: stuck.attempts, stuckForMs: Date.now() - stuck.since }, 'outbox relay resumed: the row that could not be published is published');
+      if (stuck !== undefined) {
+        const published = rows.some((r) => r.id === stuck.id);
+        this.#o.logger.info(
+          { outboxId: stuck.id, aggregate: stuck.aggregate, attempts: stuck.attempts, stuckForMs: Date.now() - stuck.since },
+          published ? 'outbox relay resumed: the row that could not be published is published' : 'outbox relay resumed: the row that could not be published is no longer in the outbox (parked by an operator)',
+        );
         this.#stuck = undefined;
         this.#singleRows = 0;
       }
