@@ -51,6 +51,8 @@ export const startExchangeService = async (config: ExchangeConfig, overrides: { 
     topics: [t.events, t.catalog, t.request].flatMap((topic) => [{ topic }, { topic: topics.deadLetter(topic) }]),
   });
   const key = maskingKey(config, rt.logger);
+  // Staging rows of loads a crash interrupted (no read ever sees them); a day old, so another replica's load in progress is left alone.
+  await rt.db.query(`delete from ${SCHEMA}.dataset_staging where staged_at < now() - interval '1 day'`);
   const datasetCommands = rt.aggregateCommands({ namespace: ExchangeEventNamespace, decider: datasetDecider, aggregateType: 'Dataset', topic: t.events, ingestConsumer: 'exchange-ingest' });
   const deliveries = rt.aggregateCommands({ namespace: ExchangeEventNamespace, decider: deliveryDecider, aggregateType: 'ShareDelivery', topic: t.events, ingestConsumer: 'exchange-ingest' });
   const catalog = new EntryCatalog(rt.db);
