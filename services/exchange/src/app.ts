@@ -57,7 +57,7 @@ export const startExchangeService = async (config: ExchangeConfig, overrides: { 
   const deliveries = rt.aggregateCommands({ namespace: ExchangeEventNamespace, decider: deliveryDecider, aggregateType: 'ShareDelivery', topic: t.events, ingestConsumer: 'exchange-ingest' });
   const catalog = new EntryCatalog(rt.db);
   const shares = new Shares(rt.db);
-  const commands = new ExchangeCommands({ db: rt.db, datasets: datasetCommands, deliveries, catalog, shares });
+  const commands = new ExchangeCommands({ db: rt.db, datasets: datasetCommands, deliveries, catalog, shares, failpoints: rt.failpoints });
   const datasets = new DatasetQueries(rt.db, datasetCommands.store, catalog);
 
   rt.project('catalog-view', [t.catalog], catalogViewProjection);

@@ -1,5 +1,5 @@
 import type { DatasetFormat, ExchangeEvent, ShareMethod } from '@govmesh/contracts/avro';
-import { GovError, uuidv7, type AggregateCommands, type Database, type FieldViolation, type Principal, type Tx } from '@govmesh/backbone';
+import { GovError, noFailpoints, uuidv7, type AggregateCommands, type Database, type Failpoints, type FieldViolation, type Principal, type Tx } from '@govmesh/backbone';
 import { assertMayLoad, type DatasetCommand, type DatasetState } from '../domain/dataset.ts';
 import type { DeliveryCommand, DeliveryState } from '../domain/delivery.ts';
 import { fieldSpecs, type FieldSpec } from '../domain/records.ts';
@@ -44,13 +44,15 @@ export class ExchangeCommands {
   readonly #deliveries: AggregateCommands<DeliveryCommand, ExchangeEvent, DeliveryState>;
   readonly #catalog: EntryCatalog;
   readonly #shares: Shares;
+  readonly #failpoints: Failpoints;
 
-  constructor(opts: { db: Database; datasets: AggregateCommands<DatasetCommand, ExchangeEvent, DatasetState>; deliveries: AggregateCommands<DeliveryCommand, ExchangeEvent, DeliveryState>; catalog: EntryCatalog; shares: Shares }) {
+  constructor(opts: { db: Database; datasets: AggregateCommands<DatasetCommand, ExchangeEvent, DatasetState>; deliveries: AggregateCommands<DeliveryCommand, ExchangeEvent, DeliveryState>; catalog: EntryCatalog; shares: Shares; failpoints?: Failpoints }) {
     this.#db = opts.db;
     this.#datasets = opts.datasets;
     this.#deliveries = opts.deliveries;
     this.#catalog = opts.catalog;
     this.#shares = opts.shares;
+    this.#failpoints = opts.failpoints ?? noFailpoints;
   }
 
   /** Checks what needs no row; the fields and the key every row is checked against. */
@@ -66,6 +68,8 @@ export class ExchangeCommands {
     const loadId = opts.loadId ?? `load-${uuidv7()}`;
     const committed = await this.#committedLoad(entryId, loadId);
     if (committed !== null) return committed;
+    // What an attempt with this load id that died before its commit staged (a retry after a crash).
+    await this.#db.query(`delete from ${SCHEMA}.dataset_staging where load_id = $1`, [loadId]);
     try {
       const rows = await this.#stage(loadId, opts.rows(fields, keyItem));
       const counts = await this.#counts(entryId, loadId);
@@ -111,6 +115,7 @@ export class ExchangeCommands {
         [loadId, batch.map((r) => r.line), batch.map((r) => r.key), batch.map((r) => r.op), batch.map((r) => r.data)],
       );
       batch = [];
+      this.#failpoints.hit('load.staging', loadId);
     };
     for await (const parsed of rows) {
       if ('violations' in parsed) {
