@@ -31,8 +31,9 @@ const stackEnv = Object.fromEntries(
 );
 
 const services = readdirSync(join(root, 'services')).filter((s) => existsSync(join(root, 'services', s, 'src/main.ts')) && PORTS[s] !== undefined);
-const children: ChildProcess[] = [];
-for (const name of services) {
+const children = new Map<string, ChildProcess>();
+const restarts = new Map<string, number>();
+const run = (name: string) => {
   const ports = PORTS[name]!;
   const child = spawn(process.execPath, ['--disable-warning=TimeoutNegativeWarning', join(root, 'services', name, 'src/main.ts')], {
     cwd: root,
@@ -41,7 +42,8 @@ for (const name of services) {
     // Own process group: Ctrl-C reaches only this supervisor, which forwards one SIGTERM.
     detached: true,
   });
-  children.push(child);
+  children.set(name, child);
+  const startedAt = Date.now();
   for (const stream of [child.stdout!, child.stderr!]) {
     createInterface({ input: stream }).on('line', (line) => {
       let text = line;
@@ -56,9 +58,17 @@ for (const name of services) {
   }
   child.on('exit', (code, signal) => {
     console.log(`[${name}] exited (${signal ?? code})`);
-    if (!stopping) shutdown(1);
+    if (stopping) return;
+    // A service that stops by itself is started again (as Kubernetes would), with a back-off;
+    // the others go on serving.
+    const n = Date.now() - startedAt > 60000 ? 0 : (restarts.get(name) ?? 0) + 1;
+    restarts.set(name, n);
+    const wait = Math.min(30000, 1000 * 2 ** n);
+    console.log(`[${name}] restarting in ${wait / 1000} s`);
+    setTimeout(() => (stopping ? undefined : run(name)), wait);
   });
-}
+};
+for (const name of services) run(name);
 
 console.log(`
 govmesh is starting on platform "national" (deploy/dev/platform.json):
@@ -73,10 +83,11 @@ let stopping = false;
 const shutdown = (code: number) => {
   if (stopping) return;
   stopping = true;
-  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
-  let left = children.filter((c) => c.exitCode === null).length;
+  const running = [...children.values()].filter((c) => c.exitCode === null && c.signalCode === null);
+  for (const c of running) c.kill('SIGTERM');
+  let left = running.length;
   if (left === 0) process.exit(code);
-  for (const c of children) c.on('exit', () => (--left === 0 ? process.exit(code) : undefined));
+  for (const c of running) c.on('exit', () => (--left === 0 ? process.exit(code) : undefined));
 };
 process.on('SIGINT', () => shutdown(0));
 process.on('SIGTERM', () => shutdown(0));
