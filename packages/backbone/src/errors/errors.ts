@@ -17,6 +17,10 @@ export const ERROR_TABLE = {
   GOV_ERR_NOT_FOUND: { httpStatus: 404, grpcStatus: 5 /* NOT_FOUND */, title: 'Not found', retryable: false },
   GOV_ERR_RULE_VIOLATED: { httpStatus: 409, grpcStatus: 9 /* FAILED_PRECONDITION */, title: 'A sharing rule forbids this', retryable: false },
   GOV_ERR_CONCURRENCY_CONFLICT: { httpStatus: 409, grpcStatus: 10 /* ABORTED */, title: 'Conflicting concurrent change', retryable: true },
+  // Safe retries (issue 13, defect 7): a key reused for another request is the client's error; one still in progress is retryable.
+  GOV_ERR_IDEMPOTENCY_KEY_REUSED: { httpStatus: 409, grpcStatus: 3, title: 'Idempotency key already used for another request', retryable: false },
+  GOV_ERR_IDEMPOTENCY_IN_PROGRESS: { httpStatus: 409, grpcStatus: 10 /* ABORTED */, title: 'A request with this idempotency key is in progress', retryable: true },
+  GOV_ERR_PRECONDITION_FAILED: { httpStatus: 412, grpcStatus: 9 /* FAILED_PRECONDITION */, title: 'The resource is no longer at the revision the request expected', retryable: false },
   GOV_ERR_EVENT_UNDECODABLE: { httpStatus: 400, grpcStatus: 3, title: 'Event cannot be decoded', retryable: false },
   GOV_ERR_CONFIG_INVALID: { httpStatus: 500, grpcStatus: 13, title: 'Invalid configuration', retryable: false },
   GOV_ERR_UNAVAILABLE: { httpStatus: 503, grpcStatus: 14 /* UNAVAILABLE */, title: 'Temporarily unavailable', retryable: true },

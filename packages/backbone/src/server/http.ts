@@ -10,6 +10,8 @@ import type { Logger } from '../telemetry/logging.ts';
 import type { BackboneMetrics } from '../telemetry/metrics.ts';
 import { context, propagation, trace, SpanStatusCode, type Span } from '@opentelemetry/api';
 import { SpanKind, tracer } from '../telemetry/tracing.ts';
+import type { Database } from '../store/database.ts';
+import { registerIdempotency } from './idempotency.ts';
 import { boundRouteSchema, ID_MAX_LENGTH, isStrictDateTime, parseParams, requestIdOf, textViolations, traceparentOf } from './edge.ts';
 
 export { ID_MAX_LENGTH, idSchema } from './edge.ts';
@@ -36,6 +38,8 @@ export interface HttpServerOptions {
   metrics: BackboneMetrics;
   readiness: () => Promise<Readiness>;
   authenticator: Authenticator;
+  /** Where commands claim their Idempotency-Key (the service's schema); without it, keys are not honoured. */
+  commands?: { db: Database; schema: string };
 }
 
 /**
@@ -161,6 +165,9 @@ export const createHttpServer = async (opts: HttpServerOptions): Promise<Fastify
     parseParams(req.query, schema?.querystring ?? schema?.query);
     parseParams(req.params, schema?.params);
   });
+
+  // Idempotency-Key and If-Match on every command (POST, PUT, PATCH, DELETE under /v1/).
+  if (opts.commands !== undefined) registerIdempotency(app, opts.commands);
 
   app.setErrorHandler((err, req, reply) => {
     let e: unknown = err;

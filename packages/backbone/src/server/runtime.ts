@@ -264,6 +264,7 @@ export class ServiceRuntime {
       metrics: this.metrics,
       authenticator: this.authenticator,
       readiness: () => this.readiness(),
+      commands: { db: this.db, schema: this.#schema },
     });
     await http.register(api.routes);
     const httpUrl = await http.listen({ host: this.#config.HOST, port: this.#config.HTTP_PORT });
@@ -309,7 +310,8 @@ export class ServiceRuntime {
       checks[name] = c.ok;
       if (c.reason !== undefined) warnings[name] = c.reason;
     }
-    await this.#refreshLag();
+    // The last measure (at most 5 s old once probes come regularly): a probe never waits for Kafka here.
+    void this.#refreshLag();
     const max = this.#config.CONSUMER_LAG_MAX;
     const behind = [...this.#lag.byGroup].map(([group, topics]) => ({ group, lag: [...topics.values()].reduce((n, x) => n + x, 0) })).filter((g) => g.lag > max);
     checks['lag'] = behind.length === 0;

@@ -7,6 +7,7 @@ import { inTrace } from '../telemetry/tracing.ts';
 import { noFailpoints, type Failpoints } from '../testing/failpoints.ts';
 import { isUniqueViolation, type Database, type Tx } from './database.ts';
 import { claimInbox } from './inbox.ts';
+import { claimPreconditions } from '../server/idempotency.ts';
 import { raiseEvent } from './outbox.ts';
 import type { ConsumedEvent } from '../kafka/consumer.ts';
 
@@ -89,6 +90,8 @@ export class AggregateStore {
         this.#o.db.transaction(async (tx) => {
           const history = await this.load<E>(aggregateId, tx);
           let state = fold(decider, history.map((h) => h.event));
+          // An HTTP command's If-Match and Idempotency-Key, checked and claimed in this transaction.
+          await claimPreconditions(tx, this.#o.schema, aggregateId, history.length);
           if (args.dedupe !== undefined && !(await claimInbox(tx, this.#o.schema, args.dedupe.consumer, args.dedupe.event))) {
             return { events: [], state, version: history.length };
           }

@@ -1,3 +1,4 @@
+import { idempotencyTableSql } from '../server/idempotency.ts';
 import type { Database } from './database.ts';
 
 export interface Migration {
@@ -71,4 +72,5 @@ export const backboneMigrations = (schema: string): Migration[] => [
         primary key (consumer, event_id)
       );`,
   },
+  { id: '0002_backbone_idempotency', sql: idempotencyTableSql(schema) },
 ];
