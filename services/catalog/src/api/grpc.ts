@@ -56,15 +56,15 @@ export const catalogGrpcService = (deps: { commands: CatalogCommands; queries: C
     }),
     requestUpdateExtension: u('RequestUpdateExtension', async (r: pb.RequestUpdateExtensionRequest, p) => ackOut(await commands.execute(p, id(r.entryId), { kind: 'RequestUpdateExtension', reason: r.reason }))),
     decideUpdateExtension: u('DecideUpdateExtension', async (r: pb.DecideUpdateExtensionRequest, p) => ackOut(await commands.execute(p, id(r.entryId), { kind: 'DecideUpdateExtension', grant: r.grant, reason: r.reason }))),
-    getEntry: u('GetEntry', async (r: pb.GetEntryRequest) => {
-      const got = await queries.get(id(r.entryId));
+    getEntry: u('GetEntry', async (r: pb.GetEntryRequest, p) => {
+      const got = await queries.get(id(r.entryId), p);
       return {
         entry: view(got.entry),
         versions: got.versions.map((v) => ({ version: v.version, publishedAt: v.publishedAt, reviewedBy: v.reviewedBy, content: contentToProto(v.content) })),
         history: got.history.map((h) => ({ revision: h.revision, type: h.type, time: h.time, eventId: h.eventId, dataJson: JSON.stringify(h.data) })),
       };
     }),
-    searchEntries: u('SearchEntries', async (r: pb.SearchEntriesRequest) => {
+    searchEntries: u('SearchEntries', async (r: pb.SearchEntriesRequest, p) => {
       const res = await queries.search({
         provider: r.provider,
         ...(r.shareAttribute === 0 ? {} : { shareAttribute: fromProtoEnum('share_attribute', pb.shareAttributeToJSON(r.shareAttribute), 'SHARE_ATTRIBUTE_', ShareAttributeValues) }),
@@ -74,7 +74,7 @@ export const catalogGrpcService = (deps: { commands: CatalogCommands; queries: C
         overdueOnly: r.overdueOnly,
         limit: r.limit,
         offset: r.offset,
-      });
+      }, p);
       return { entries: res.entries.map(view), total: res.total };
     }),
   };

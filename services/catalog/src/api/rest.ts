@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { CatalogEntryContent, Grade, ShareAttribute } from '@govmesh/contracts/avro';
 import { AssessmentKindValues, GradeValues, ShareAttributeValues, UpdateTriggerValues } from '@govmesh/contracts/avro';
-import { idSchema, inputInvalid, type SchemaRegistry } from '@govmesh/backbone';
+import { idSchema, inputInvalid, typedIdSchema, type SchemaRegistry } from '@govmesh/backbone';
 import type { CatalogCommands } from '../commands/catalog-commands.ts';
 import type { CatalogQueries } from '../projections/catalog-queries.ts';
 import { contentJsonSchema, normalizeContent } from './content-mapping.ts';
@@ -27,7 +27,7 @@ export const catalogRoutes = (deps: { commands: CatalogCommands; queries: Catalo
 
     app.post<{ Body: { entryId?: string; content: Partial<CatalogEntryContent> } }>(
       '/v1/entries',
-      { schema: { tags, summary: 'Draft a catalog entry', body: { type: 'object', required: ['content'], additionalProperties: false, properties: { entryId: idSchema, content } }, response: { 201: ack } } },
+      { schema: { tags, summary: 'Draft a catalog entry', body: { type: 'object', required: ['content'], additionalProperties: false, properties: { entryId: typedIdSchema('catalogEntry'), content } }, response: { 201: ack } } },
       async (req, reply) => reply.status(201).send(await commands.draft(req.principal(), req.body.entryId, normalizeContent(req.body.content))),
     );
 
@@ -109,11 +109,8 @@ export const catalogRoutes = (deps: { commands: CatalogCommands; queries: Catalo
 
     app.get<{ Params: { entryId: string } }>(
       '/v1/entries/:entryId',
-      { schema: { tags, summary: 'One entry: state, deadlines, published versions and full history', params: idParam } },
-      async (req) => {
-        req.principal();
-        return queries.get(req.params.entryId);
-      },
+      { schema: { tags, summary: 'One entry: state, deadlines, published versions and full history (a draft only to its provider and the competent department; others see the published version)', params: idParam } },
+      async (req) => queries.get(req.params.entryId, req.principal()),
     );
 
     app.get<{ Querystring: { provider?: string; shareAttribute?: ShareAttribute; grade?: Grade; keyword?: string; status?: string; overdue?: boolean; limit?: number; offset?: number } }>(
@@ -121,7 +118,7 @@ export const catalogRoutes = (deps: { commands: CatalogCommands; queries: Catalo
       {
         schema: {
           tags,
-          summary: 'Search entries by provider, share attribute, grade, keyword, status, overdue',
+          summary: 'Search entries by provider, share attribute, grade, keyword, status, overdue (others\' drafts are not found: their published version is)',
           querystring: {
             type: 'object',
             additionalProperties: false,
@@ -139,10 +136,9 @@ export const catalogRoutes = (deps: { commands: CatalogCommands; queries: Catalo
         },
       },
       async (req) => {
-        req.principal();
         const q = req.query;
         if (q.offset !== undefined && q.limit === undefined) throw inputInvalid([{ field: 'querystring.limit', description: 'required with offset' }]);
-        return queries.search({ ...q, ...(q.overdue === undefined ? {} : { overdueOnly: q.overdue }) });
+        return queries.search({ ...q, ...(q.overdue === undefined ? {} : { overdueOnly: q.overdue }) }, req.principal());
       },
     );
   };

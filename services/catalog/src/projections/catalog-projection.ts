@@ -1,7 +1,10 @@
-import { CatalogEventNamespace, CatalogEventTypes, type CatalogEvent } from '@govmesh/contracts/avro';
+import { CatalogEventNamespace, CatalogEventTypes, type CatalogEntryContent, type CatalogEvent } from '@govmesh/contracts/avro';
 import { foldedView } from '@govmesh/backbone';
 import { catalogEntryDecider, displayStatus, provisionalDeadlines } from '../domain/catalog-entry.ts';
 import { CatalogEntryVersionView, CatalogEntryView } from './read-model.ts';
+
+const searchText = (c: CatalogEntryContent): string =>
+  [c.name, c.code, c.abstract, c.classification, ...c.dataItems.flatMap((i) => [i.name, i.description])].join(' ').toLowerCase();
 
 /**
  * The catalog read model (the backbone's folded view: exactly once, the write side's own fold in
@@ -17,6 +20,7 @@ export const catalogProjection = foldedView({
   columns: (state) => {
     const content = state.content;
     if (content === null) return null;
+    const published = state.publishedContent;
     return {
       platform: state.platform,
       provider: state.provider,
@@ -27,12 +31,18 @@ export const catalogProjection = foldedView({
 
       status: displayStatus(state),
       publishedVersion: state.publishedVersion,
-      searchText: [content.name, content.code, content.abstract, content.classification, ...content.dataItems.flatMap((i) => [i.name, i.description])].join(' ').toLowerCase(),
+      searchText: searchText(content),
       updateDueAt: state.update !== null && state.status !== 'SUBMITTED' ? new Date(state.update.dueAt) : null,
       reviewDueAt: state.reviewDueAt === null ? null : new Date(state.reviewDueAt),
       updateOverdue: state.update?.overdue ?? false,
       reviewOverdue: state.reviewOverdue,
       deadlinesProvisional: provisionalDeadlines(state).length > 0,
+      // What other departments search: the published version only (issue 13, defect 8).
+      publishedName: published?.name ?? null,
+      publishedCode: published?.code ?? null,
+      publishedShareAttribute: published?.shareAttribute ?? null,
+      publishedGrade: published?.grade ?? null,
+      publishedSearchText: published === null ? null : searchText(published),
     };
   },
   also: async (tx, event: CatalogEvent, record) => {

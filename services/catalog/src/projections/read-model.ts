@@ -27,6 +27,15 @@ export const CatalogEntryView = defineEntity({
     reviewOverdue: p.boolean(),
     /** A live deadline is provisional (ADR 0008): the deadline watcher counts it again at start. */
     deadlinesProvisional: p.boolean(),
+    /**
+     * The published version's columns (null before the first publication): what a department that
+     * is neither the provider nor the competent department searches (issue 13, defect 8).
+     */
+    publishedName: p.string().nullable(),
+    publishedCode: p.string().nullable(),
+    publishedShareAttribute: p.string().nullable(),
+    publishedGrade: p.string().nullable(),
+    publishedSearchText: p.text().nullable(),
     ...foldedRowProperties,
   },
 });
@@ -79,4 +88,25 @@ export const readModelMigrations: Migration[] = [
       );`,
   },
   provisionalDeadlinesMigration('0003_catalog_provisional_deadlines', `${SCHEMA}.entries`, ['update_due_at', 'review_due_at']),
+  {
+    // Rows written before are filled in from the folded state's published content (searchText's recipe).
+    id: '0004_catalog_published_columns',
+    sql: `
+      alter table ${SCHEMA}.entries
+        add column published_name text,
+        add column published_code text,
+        add column published_share_attribute text,
+        add column published_grade text,
+        add column published_search_text text;
+      update ${SCHEMA}.entries e set
+        published_name = c->>'name',
+        published_code = c->>'code',
+        published_share_attribute = c->>'shareAttribute',
+        published_grade = c->>'grade',
+        published_search_text = lower(concat_ws(' ', c->>'name', c->>'code', c->>'abstract', c->>'classification',
+          (select string_agg(concat_ws(' ', i->>'name', i->>'description'), ' ') from jsonb_array_elements(c->'dataItems') i)))
+      from (select entry_id, state->'publishedContent' as c from ${SCHEMA}.entries) s
+      where s.entry_id = e.entry_id and jsonb_typeof(s.c) = 'object';
+      create index entries_published on ${SCHEMA}.entries (published_version) where published_version > 0;`,
+  },
 ];
