@@ -45,7 +45,7 @@ export type { TokenClaims } from './identity/token.ts';
 export { Authenticator, requireRole } from './identity/principal.ts';
 export type { Principal } from './identity/principal.ts';
 export { createHttpServer, BODY_LIMIT, type Readiness } from './server/http.ts';
-export { idSchema, assertId, ID_MAX_LENGTH, ID_PATTERN, DEFAULT_MAX_STRING, DEFAULT_MAX_ITEMS, isStrictDateTime } from './server/edge.ts';
+export { idSchema, assertId, assertTypedId, typedIdSchema, ID_PREFIXES, type IdKind, ID_MAX_LENGTH, ID_PATTERN, DEFAULT_MAX_STRING, DEFAULT_MAX_ITEMS, isStrictDateTime } from './server/edge.ts';
 export type { HttpServerOptions } from './server/http.ts';
 export { unary, startGrpcServer, stopGrpcServer, fromProtoEnum, toProtoEnum } from './server/grpc.ts';
 export { onShutdown } from './server/lifecycle.ts';

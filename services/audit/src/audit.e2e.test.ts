@@ -59,7 +59,7 @@ after(async () => {
 
 describe('the ledger of a platform', () => {
   test('VER-09, REC-01: every event on the platform topics is ledgered once, and the entry lifecycle is rebuilt over REST with proofs', async () => {
-    entryId = `e-${uuidv7()}`;
+    entryId = `ce-${uuidv7()}`;
     await publishOverRest(catalog, platform, entryId);
     const l = await lifecycleOf(entryId, 6);
     assert.deepEqual(

@@ -33,7 +33,7 @@ test('OUTAGE: the audit service rides out a database outage: not ready while it 
   const size = async () => Number((await auditor.get('/v1/ledger/checkpoint')).body?.['size'] ?? -1);
   const ready = async () => (await fetch(`${audit!.url}/readyz`)).status;
   const provider = restAs(catalog.httpUrl, platform.token('dept-public-security'));
-  const draft = async () => assert.equal((await provider.post('/v1/entries', { entryId: `e-${uuidv7()}`, content: conditionalContent() })).status, 201);
+  const draft = async () => assert.equal((await provider.post('/v1/entries', { entryId: `ce-${uuidv7()}`, content: conditionalContent() })).status, 201);
 
   await draft();
   await waitFor('the first draft ledgered', async () => (await size()) >= 1, 30000);

@@ -34,7 +34,7 @@ const projected = (entryId: string, status: string) =>
 
 describe('catalog publish workflow on the real stack', () => {
   test('CAT-07: an entry goes draft -> assessed -> approved -> submitted -> published and every step is an event on the catalog topic', async () => {
-    const id = `e-${uuidv7()}`;
+    const id = `ce-${uuidv7()}`;
     await publishOverRest(svc, platform, id);
     const got = await provider().get(`/v1/entries/${id}`);
     assert.equal(got.status, 200);
@@ -50,7 +50,7 @@ describe('catalog publish workflow on the real stack', () => {
   });
 
   test('a plain kafkajs consumer that knows only the .avsc files decodes every event on the catalog topic', async () => {
-    const id = `e-${uuidv7()}`;
+    const id = `ce-${uuidv7()}`;
     await publishOverRest(svc, platform, id);
     await projected(id, 'PUBLISHED');
     const decode = plainAvscDecoder();
@@ -71,8 +71,8 @@ describe('catalog publish workflow on the real stack', () => {
   });
 
   test('search by provider, share attribute, grade and keyword', async () => {
-    const a = `e-${uuidv7()}`;
-    const b = `e-${uuidv7()}`;
+    const a = `ce-${uuidv7()}`;
+    const b = `ce-${uuidv7()}`;
     await publishOverRest(svc, platform, a, conditionalContent({ name: 'Household registry 户籍', code: 'HR-1' }));
     await publishOverRest(svc, platform, b, conditionalContent({ name: 'Vehicle registry', code: 'VR-1', grade: 'CORE', dataItems: [{ name: 'plate', type: 'string', description: 'number plate', grade: 'CORE' }] }));
     await projected(a, 'PUBLISHED');
@@ -89,7 +89,7 @@ describe('catalog publish workflow on the real stack', () => {
 
 describe('bad input gets a clear error and leaves nothing behind', () => {
   test('CAT-03: REST missing legal field -> 400 problem+json naming the field, no event written', async () => {
-    const id = `e-${uuidv7()}`;
+    const id = `ce-${uuidv7()}`;
     const r = await provider().post('/v1/entries', { entryId: id, content: { ...conditionalContent(), format: undefined } });
     assert.equal(r.status, 400);
     assert.match(r.contentType, /application\/problem\+json/);
@@ -99,7 +99,7 @@ describe('bad input gets a clear error and leaves nothing behind', () => {
   });
 
   test('CAT-03: the update frequency is mandatory over REST: missing or null, 400 problem+json naming updateFrequency, never a silent IRREGULAR; no event written', async () => {
-    const id = `e-${uuidv7()}`;
+    const id = `ce-${uuidv7()}`;
     const { updateFrequency: _omit, ...withoutFrequency } = conditionalContent();
     for (const content of [withoutFrequency, { ...withoutFrequency, updateFrequency: null }]) {
       const r = await provider().post('/v1/entries', { entryId: id, content });
@@ -110,7 +110,7 @@ describe('bad input gets a clear error and leaves nothing behind', () => {
     }
     assert.equal((await provider().get(`/v1/entries/${id}`)).status, 404);
     // Nor through a revision of a draft.
-    const drafted = `e-${uuidv7()}`;
+    const drafted = `ce-${uuidv7()}`;
     assert.equal((await provider().post('/v1/entries', { entryId: drafted, content: conditionalContent({ updateFrequency: 'WEEKLY' }) })).status, 201);
     const revised = await provider().put(`/v1/entries/${drafted}/content`, { content: withoutFrequency });
     assert.equal(revised.status, 400);
@@ -170,7 +170,7 @@ describe('bad input gets a clear error and leaves nothing behind', () => {
     const producer = kafka.producer();
     await producer.connect();
     const registry = SchemaRegistry.fromDirectory(`${REPO_ROOT}schemas`);
-    const id = `e-${uuidv7()}`;
+    const id = `ce-${uuidv7()}`;
     const envelope = (token: string | undefined): Record<string, string> => {
       const env: Envelope = {
         id: uuidv7(), type: `${CatalogIngestEventNamespace}.CatalogDraftProposed`, source: '/departments/dept-public-security/systems/rk', subject: id,
@@ -217,7 +217,7 @@ describe('bad input gets a clear error and leaves nothing behind', () => {
 describe('deadlines on the real stack', () => {
   test('CAT-08: an update overdue across the 2026 National Day holiday is flagged exactly once, even with racing watchers, and shows in queries', async () => {
     clock.set('2026-09-29T10:00:00+08:00');
-    const id = `e-${uuidv7()}`;
+    const id = `ce-${uuidv7()}`;
     await publishOverRest(svc, platform, id);
     const started = await provider().post(`/v1/entries/${id}/updates`, { trigger: 'LAW_CHANGE', changedAt: '2026-09-29T10:00:00+08:00', description: 'PIPL amendment' });
     assert.equal(started.status, 200, JSON.stringify(started.body));
@@ -239,7 +239,7 @@ describe('deadlines on the real stack', () => {
 
 describe('concurrency', () => {
   test('publish racing return on one entry: one wins, the other gets a clear error', async () => {
-    const id = `e-${uuidv7()}`;
+    const id = `ce-${uuidv7()}`;
     await publishOverRest(svc, platform, id);
     await provider().post(`/v1/entries/${id}/updates`, { trigger: 'DUTY_CHANGE', description: 'new duties' });
     for (const step of [

@@ -37,7 +37,7 @@ test('EDGE: a retried draft with the same Idempotency-Key creates one entry and 
 
 test('EDGE: an Idempotency-Key reused with another body is 409 naming the header; another department\'s same key is its own (defect 7)', async () => {
   const key = uuidv7();
-  const entryId = `e-${uuidv7()}`;
+  const entryId = `ce-${uuidv7()}`;
   assert.equal((await provider().post('/v1/entries', { entryId, content: conditionalContent() }, { 'idempotency-key': key })).status, 201);
   const reused = await provider().post(`/v1/entries/${entryId}/assessments`, { kind: 'SECRECY_RISK', reference: 'SR-1', conclusion: 'none' }, { 'idempotency-key': key });
   assert.equal(reused.status, 409);
@@ -50,7 +50,7 @@ test('EDGE: an Idempotency-Key reused with another body is 409 naming the header
 });
 
 test('EDGE: racing retries with one Idempotency-Key commit one command; each answer is the first one or a retryable 409 (defect 7)', async () => {
-  const entryId = `e-${uuidv7()}`;
+  const entryId = `ce-${uuidv7()}`;
   assert.equal((await provider().post('/v1/entries', { entryId, content: conditionalContent() })).status, 201);
   const key = uuidv7();
   const body = { kind: 'SECRECY_RISK', reference: 'SR-2026-9', conclusion: 'no state secrets' };
@@ -68,7 +68,7 @@ test('EDGE: racing retries with one Idempotency-Key commit one command; each ans
 });
 
 test('EDGE: If-Match applies a command only at the revision the client read: a stale revision is 412 and changes nothing (defect 7)', async () => {
-  const entryId = `e-${uuidv7()}`;
+  const entryId = `ce-${uuidv7()}`;
   const drafted = await provider().post('/v1/entries', { entryId, content: conditionalContent() });
   assert.equal(drafted.body!['revision'], 1);
   const stale = await provider().post(`/v1/entries/${entryId}/assessments`, { kind: 'SECRECY_RISK', reference: 'SR-1', conclusion: 'none' }, { 'if-match': '"0"' });

@@ -48,7 +48,7 @@ const version = async (url: string, entryId: string) => (await restAs(url, platf
 
 describe('a kill of the exchange during a load', () => {
   test('DLV-04: killed while rows stream into staging, or just before the commit: nothing of the load is visible after the restart, and the retry with the same loadId loads it once', async () => {
-    const entryId = `e-${uuidv7()}`;
+    const entryId = `ce-${uuidv7()}`;
     await publishOverRest(catalog, platform, entryId, gradedContent());
     const rows = Array.from({ length: 2500 }, (_, i) => person(i));
 

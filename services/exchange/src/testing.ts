@@ -50,7 +50,7 @@ export type TestMesh = Awaited<ReturnType<typeof startTestMesh>>;
 
 /** Publishes an entry (through the catalog) and waits until both the request service and the exchange know it. */
 export const publishEntry = async (m: TestMesh, content = gradedContent()): Promise<string> => {
-  const entryId = `e-${uuidv7()}`;
+  const entryId = `ce-${uuidv7()}`;
   await publishOverRest(m.catalog as CatalogService, m.platform, entryId, content);
   await waitFor(`${entryId} published in the exchange and request views`, async () => {
     const known = await m.exchange.commands.prepareLoad(principalOf(m, PROVIDER), entryId, 'citizen_id').then(() => true, () => false);

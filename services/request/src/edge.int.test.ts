@@ -62,7 +62,7 @@ const content = (entryId: string, over: Record<string, unknown> = {}) => ({
 let entry: string | undefined;
 const publishedEntry = async (): Promise<string> => {
   if (entry !== undefined) return entry;
-  const entryId = `e-${uuidv7()}`;
+  const entryId = `ce-${uuidv7()}`;
   await publishOverRest(catalog, platform, entryId);
   await waitFor(`${entryId} in the request service's catalog view`, async () => {
     const r = await as(REQUESTER).get(`/v1/requestable-entries/${entryId}`);
@@ -116,6 +116,21 @@ describe('request REST edge (issue 13)', () => {
     const longest = `sr-${uuidv7()}-`.padEnd(ID_MAX_LENGTH, 'z');
     assert.equal((await raw(REQUESTER, 'POST', '/v1/requests', { shareId: longest, content: content(entry!) })).status, 201);
     assert.equal((await as(REQUESTER).get(`/v1/requests/${longest}`)).status, 200);
+  });
+
+  test('EDGE: ids are typed: a share request cannot take a catalog entry\'s id, nor an entry a share\'s, over REST and gRPC; server ids carry the prefix (defect 2)', async () => {
+    const entryId = entry!;
+    problem(await raw(REQUESTER, 'POST', '/v1/requests', { shareId: entryId, content: content(entryId) }), 400, 'GOV_ERR_INPUT_INVALID', 'body.shareId');
+    assert.equal((await as(REQUESTER).get(`/v1/requests/${entryId}`)).status, 404, 'no share under the entry id');
+    problem(await raw(REQUESTER, 'POST', '/v1/requests', { shareId: 'share-7', content: content(entryId) }), 400, 'GOV_ERR_INPUT_INVALID', 'body.shareId');
+    const shareId = await submitted();
+    const provider = restAs(catalog.httpUrl, platform.token(PROVIDER));
+    const stolen = await provider.post('/v1/entries', { entryId: shareId, content: (await import('../../catalog/src/domain/fixtures.ts')).conditionalContent() });
+    assert.equal(stolen.status, 400);
+    assert.equal(stolen.body!['violations'][0].field, 'body.entryId');
+    // The commands refuse it too, whatever edge it came through (gRPC, ingest records).
+    const drafted = await as(REQUESTER).post('/v1/requests', { content: content(entryId) });
+    assert.match(drafted.body!['shareId'], /^sr-/);
   });
 
   test('EDGE: the published OpenAPI bounds every string, array and number of every request operation (defect 1)', async () => {

@@ -37,7 +37,7 @@ const recomputed = (history: Recorded[]) => history.filter((e) => e.type === 'Sh
 
 test('APR-02: a reply deadline past the official calendar is provisional in the event, the API and the read model, and recounted once when a restart loads 2027\'s schedule', async () => {
   ({ service: svc } = await startTestRequest({ clock, platform }));
-  const entryId = `e-${uuidv7()}`;
+  const entryId = `ce-${uuidv7()}`;
   await publishOverRest(catalog, platform, entryId, conditionalContent());
   await waitFor(`${entryId} requestable`, async () => ((await as('dept-civil-affairs').get(`/v1/requestable-entries/${entryId}`)).body?.['status'] === 'PUBLISHED' ? true : undefined));
   const shareId = `sr-${uuidv7()}`;

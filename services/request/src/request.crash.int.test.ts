@@ -19,7 +19,7 @@ let db: Database;
 
 before(async () => {
   ({ service: catalog } = await startTestCatalog({ platform }));
-  entryId = await publishOverRest(catalog, platform, `e-${uuidv7()}`);
+  entryId = await publishOverRest(catalog, platform, `ce-${uuidv7()}`);
   db = await openDatabase({ url: stackEnv().DATABASE_URL, poolSize: 2 });
 });
 after(async () => {

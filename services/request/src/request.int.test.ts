@@ -49,7 +49,7 @@ const ok = <T extends { status: number; body?: unknown }>(r: T): T => {
 
 /** Publishes an entry through the catalog service and waits until the request service's view has it. */
 const publishEntry = async (content = conditionalContent()): Promise<string> => {
-  const entryId = `e-${uuidv7()}`;
+  const entryId = `ce-${uuidv7()}`;
   await publishOverRest(catalog, platform, entryId, content);
   await waitFor(`${entryId} in the request service's catalog view`, async () => {
     const r = await requester().get(`/v1/requestable-entries/${entryId}`);
@@ -265,7 +265,7 @@ describe('bad input gets a clear error and leaves nothing behind', () => {
   });
 
   test('REQ-02, CAT-04: an unpublished, unknown or not-shared entry, or an unknown data item, is refused naming the field and the rule', async () => {
-    const draftOnly = `e-${uuidv7()}`;
+    const draftOnly = `ce-${uuidv7()}`;
     ok(await restAs(catalog.httpUrl, platform.token(PROVIDER)).post('/v1/entries', { entryId: draftOnly, content: conditionalContent() }));
     await waitFor('the draft in the catalog view', async () => ((await requester().get(`/v1/requestable-entries/${draftOnly}`)).body?.['status'] === 'UNPUBLISHED' ? true : undefined));
     const unpublished = await requester().post('/v1/requests', requestBody(draftOnly));

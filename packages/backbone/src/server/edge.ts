@@ -39,6 +39,26 @@ export const assertId = (field: string, id: string): void => {
   }
 };
 
+/**
+ * Ids are typed by the kind of aggregate they name (issue 13, defect 2): a client-chosen id of a
+ * new catalog entry starts with `ce-`, of a new share request with `sr-`, so no id names two
+ * aggregates of different services and a lifecycle can never merge them. (Aggregates created
+ * before keep their ids; the audit service keeps such a collision apart, see its lifecycle.)
+ */
+export const ID_PREFIXES = { catalogEntry: 'ce-', shareRequest: 'sr-' } as const;
+export type IdKind = keyof typeof ID_PREFIXES;
+
+/** The JSON Schema of a client-chosen id of a new aggregate of one kind. */
+export const typedIdSchema = (kind: IdKind) => ({ ...idSchema, pattern: `^${ID_PREFIXES[kind]}[A-Za-z0-9._~-]+$` }) as const;
+
+/** assertId, and the kind's prefix (for ids that come through gRPC or an ingest record). */
+export const assertTypedId = (field: string, id: string, kind: IdKind): void => {
+  assertId(field, id);
+  if (!id.startsWith(ID_PREFIXES[kind]) || id.length === ID_PREFIXES[kind].length) {
+    throw inputInvalid([{ field, description: `the id of a new ${kind === 'catalogEntry' ? 'catalog entry' : 'share request'} starts with ${ID_PREFIXES[kind]} (ids are typed, so no id names two aggregates)` }]);
+  }
+};
+
 /** Bounds given to a schema that states none (a route may always state tighter ones). */
 export const DEFAULT_MAX_STRING = 4096;
 export const DEFAULT_MAX_ITEMS = 1000;

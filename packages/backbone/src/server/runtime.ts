@@ -6,7 +6,7 @@ import { SchemaRegistry } from '../avro/registry.ts';
 import { AggregateCommands } from '../commands/aggregate-commands.ts';
 import { commonConfigSpec, key, type ConfigOf } from '../config/config.ts';
 import type { Decider, DomainEvent } from '../domain/decider.ts';
-import { Directory, loadPlatformFile, loadPlatformSchedules, type PlatformFile } from '../identity/platform.ts';
+import { Directory, loadPlatformFile, loadPlatformSchedules, tokenKeys, type PlatformFile } from '../identity/platform.ts';
 import { Authenticator } from '../identity/principal.ts';
 import { TokenVerifier } from '../identity/token.ts';
 import { createKafka, createProducer, ensureTopics, type TopicSpec } from '../kafka/client.ts';
@@ -93,7 +93,9 @@ export class ServiceRuntime {
     this.platform = config.PLATFORM_ID;
     this.platformFile = platformFile;
     this.directory = new Directory(platformFile.departments);
-    this.authenticator = new Authenticator(new TokenVerifier(platformFile.auth.tokenPublicKeyPem, this.platform), this.directory, this.clock);
+    // Token times (exp, iat, nbf) are real time, checked on the machine's clock: the business clock
+    // is the one tests move to count deadlines (issue 13, defect 9).
+    this.authenticator = new Authenticator(new TokenVerifier(tokenKeys(platformFile), this.platform, { maxLifetimeSeconds: config.TOKEN_MAX_LIFETIME_S, skewSeconds: config.TOKEN_CLOCK_SKEW_S }), this.directory, systemClock);
     this.calendar = calendar;
     this.registry = SchemaRegistry.fromDirectory(config.SCHEMAS_DIR);
     this.metrics = createMetrics(config.SERVICE_NAME);

@@ -113,19 +113,20 @@ export const auditRoutes = (deps: { ledger: Ledger; checkpointer: Checkpointer; 
       },
     );
 
-    app.get<{ Params: { correlationId: string }; Querystring: { proofs?: boolean } }>(
+    app.get<{ Params: { correlationId: string }; Querystring: { proofs?: boolean; service?: string } }>(
       '/v1/lifecycles/:correlationId',
       {
         schema: {
           tags,
           summary: 'Every event of one share (its correlation id) across services, as a timeline and final state, with inclusion proofs (auditor role)',
           params: { type: 'object', required: ['correlationId'], properties: { correlationId: lifecycleIdSchema } },
-          querystring: { type: 'object', additionalProperties: false, properties: { proofs: { type: 'boolean' } } },
+          // `service`: whose aggregate the id names, when two services' aggregates carry it (ids chosen before ids were typed).
+          querystring: { type: 'object', additionalProperties: false, properties: { proofs: { type: 'boolean' }, service: { type: 'string', pattern: '^[a-z][a-z_-]{0,39}$' } } },
         },
       },
       async (req) => {
         requireRole(req.principal(), 'auditor', 'REC-02');
-        const l = await queries.lifecycle(req.params.correlationId, req.query.proofs ?? true);
+        const l = await queries.lifecycle(req.params.correlationId, req.query.proofs ?? true, req.query.service);
         return { ...l, checkpoint: l.checkpoint === undefined ? null : checkpointJson(l.checkpoint, checkpointer.vkey) };
       },
     );

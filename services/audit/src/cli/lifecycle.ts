@@ -8,7 +8,7 @@ import { LedgerStore, type EntryRow } from '../ledger/store.ts';
 /**
  * A share's lifecycle from the live ledger, for operators and auditors with database read access:
  *
- *   node services/audit/src/cli/lifecycle.ts <correlation id> [--json]
+ *   node services/audit/src/cli/lifecycle.ts <correlation id> [--service <service>] [--json]
  *
  * Same fold as GET /v1/lifecycles/{id}; for a proof-carrying offline answer use export + verify
  * --lifecycle. Exit 0 when the share has events, 1 when it has none, 2 on a usage error.
@@ -16,14 +16,14 @@ import { LedgerStore, type EntryRow } from '../ledger/store.ts';
 export const lifecycleMain = async (argv: string[], env: Record<string, string | undefined> = process.env, print: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<number> => {
   let args;
   try {
-    args = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean' } }, strict: true });
+    args = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean' }, service: { type: 'string' } }, strict: true });
   } catch (err) {
-    print(`usage: lifecycle <correlation id> [--json]\n${(err as Error).message}`);
+    print(`usage: lifecycle <correlation id> [--service <service>] [--json]\n${(err as Error).message}`);
     return 2;
   }
   const id = args.positionals[0];
   if (id === undefined) {
-    print('usage: lifecycle <correlation id> [--json]');
+    print('usage: lifecycle <correlation id> [--service <service>] [--json]');
     return 2;
   }
   const config = readAuditConfig(env);
@@ -45,9 +45,9 @@ export const lifecycleMain = async (argv: string[], env: Record<string, string |
       print(`no events of ${id} in the ledger`);
       return 1;
     }
-    const linked = linkedIds(own, id);
+    const linked = linkedIds(own, id, args.values.service);
     const others = linked.length === 0 ? [] : (await store.byCorrelation(linked)).map(input);
-    const lifecycle = foldLifecycle(id, linked, [...own, ...others]);
+    const lifecycle = foldLifecycle(id, linked, [...own, ...others], args.values.service);
     if (args.values.json === true) print(JSON.stringify(lifecycle, null, 2));
     else for (const line of lifecycleLines(lifecycle)) print(line);
     return 0;

@@ -41,6 +41,8 @@ const LEAF_PREFIX = Buffer.from([0x00]);
 export interface VerifyOptions {
   dir: string;
   lifecycle?: string | undefined;
+  /** The service whose aggregate the lifecycle id names, when two services' aggregates share it. */
+  lifecycleService?: string | undefined;
   inclusion?: 'sample' | 'all' | number[];
   acceptUndecodable?: boolean;
 }
@@ -315,7 +317,7 @@ export const verifyExport = async (opts: VerifyOptions): Promise<VerifyReport> =
   // lifecycle
   if (opts.lifecycle !== undefined) {
     const id = opts.lifecycle;
-    const linked = linkedIds(lifecycleEvents, id);
+    const linked = linkedIds(lifecycleEvents, id, opts.lifecycleService);
     if (linked.length > 0) {
       const more = new Set(linked);
       for await (const { index, leaf } of readEntries(join(dir, FILES.entries))) {
@@ -340,7 +342,7 @@ export const verifyExport = async (opts: VerifyOptions): Promise<VerifyReport> =
       }
     }
     if (lifecycleEvents.length === 0) fail('lifecycle', `no events of ${id} in the ledger`);
-    else lines.push(...lifecycleLines(foldLifecycle(id, linked, lifecycleEvents), (i) => proven.has(i)));
+    else lines.push(...lifecycleLines(foldLifecycle(id, linked, lifecycleEvents, opts.lifecycleService), (i) => proven.has(i)));
   }
 
   for (const [check, n] of [...perCheck].sort(([a], [b]) => (a < b ? -1 : 1))) {
@@ -350,12 +352,12 @@ export const verifyExport = async (opts: VerifyOptions): Promise<VerifyReport> =
   return { ok: failures === 0, failures, warnings, entries: entryCount, checkpoints: checkpoints.length, lines };
 };
 
-const USAGE = 'usage: verify <export folder> [--lifecycle <correlation id>] [--inclusion sample|all|<i,j,...>] [--accept-undecodable]';
+const USAGE = 'usage: verify <export folder> [--lifecycle <correlation id> [--service <service>]] [--inclusion sample|all|<i,j,...>] [--accept-undecodable]';
 
 export const verifyMain = async (argv: string[], print: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<number> => {
   let args;
   try {
-    args = parseArgs({ args: argv, allowPositionals: true, options: { lifecycle: { type: 'string' }, inclusion: { type: 'string' }, 'accept-undecodable': { type: 'boolean' } }, strict: true });
+    args = parseArgs({ args: argv, allowPositionals: true, options: { lifecycle: { type: 'string' }, service: { type: 'string' }, inclusion: { type: 'string' }, 'accept-undecodable': { type: 'boolean' } }, strict: true });
   } catch (err) {
     print(`${USAGE}\n${(err as Error).message}`);
     return 2;
@@ -377,7 +379,7 @@ export const verifyMain = async (argv: string[], print: (line: string) => void =
   }
   let report: VerifyReport;
   try {
-    report = await verifyExport({ dir, lifecycle: args.values.lifecycle, inclusion, acceptUndecodable: args.values['accept-undecodable'] ?? false });
+    report = await verifyExport({ dir, lifecycle: args.values.lifecycle, lifecycleService: args.values.service, inclusion, acceptUndecodable: args.values['accept-undecodable'] ?? false });
   } catch (err) {
     print(`cannot read the export: ${(err as Error).message}`);
     return 2;

@@ -62,6 +62,13 @@ export interface ServiceState {
 
 export interface Lifecycle {
   id: string;
+  /** The service whose aggregate the id names (the one that created it, unless the caller chose). */
+  root: string | null;
+  /**
+   * Aggregates of other services that carry the same id and are not linked to this one by
+   * correlation (ids chosen by clients before ids were typed): left out, never mixed in.
+   */
+  excluded: { service: string; events: number }[];
   /** Other correlation ids pulled in (the catalog entry a share request names). */
   linked: string[];
   events: number;
@@ -91,8 +98,29 @@ const keyFields = (data: Record<string, unknown> | null): Record<string, KeyFiel
   return out;
 };
 
-/** Correlation ids an event points at besides its own: the catalog entry it names. */
-export const linkedIds = (events: readonly LifecycleInput[], id: string): string[] => {
+/**
+ * The events of the aggregate `id` names, apart from another service's aggregate that carries the
+ * same id: the root is `service` if given, else the service that raised the first event whose
+ * subject is the id. Events of another service with that same subject belong to a different
+ * aggregate and are left out (and counted); events of other subjects correlated to the id stay.
+ */
+export const separateAggregates = (id: string, events: readonly LifecycleInput[], service?: string): { kept: LifecycleInput[]; root: string | null; excluded: { service: string; events: number }[] } => {
+  const own = [...events].filter((e) => e.subject === id).sort((a, b) => a.index - b.index);
+  const root = service ?? (own[0] === undefined ? null : serviceOf(own[0].topic, own[0].source));
+  const excluded = new Map<string, number>();
+  const kept = events.filter((e) => {
+    if (root === null || e.subject !== id) return true;
+    const s = serviceOf(e.topic, e.source);
+    if (s === root) return true;
+    excluded.set(s, (excluded.get(s) ?? 0) + 1);
+    return false;
+  });
+  return { kept, root, excluded: [...excluded].map(([s, n]) => ({ service: s, events: n })).sort((a, b) => a.service.localeCompare(b.service)) };
+};
+
+/** Correlation ids an event of the aggregate points at besides its own: the catalog entry it names. */
+export const linkedIds = (all: readonly LifecycleInput[], id: string, service?: string): string[] => {
+  const events = separateAggregates(id, all, service).kept;
   const found = new Set<string>();
   const look = (o: unknown) => {
     if (o === null || typeof o !== 'object' || Array.isArray(o)) return;
@@ -107,7 +135,8 @@ export const linkedIds = (events: readonly LifecycleInput[], id: string): string
 };
 
 /** Folds the events of one share (any order in, ledger order out) into its timeline and final state. */
-export const foldLifecycle = (id: string, linked: readonly string[], events: readonly LifecycleInput[]): Lifecycle => {
+export const foldLifecycle = (id: string, linked: readonly string[], all: readonly LifecycleInput[], service?: string): Lifecycle => {
+  const { kept: events, root, excluded } = separateAggregates(id, all, service);
   const seen = new Set<number>();
   const ordered = [...events].filter((e) => (seen.has(e.index) ? false : (seen.add(e.index), true))).sort((a, b) => a.index - b.index);
   const states = new Map<string, ServiceState>();
@@ -145,6 +174,8 @@ export const foldLifecycle = (id: string, linked: readonly string[], events: rea
   });
   return {
     id,
+    root,
+    excluded,
     linked: [...linked],
     events: timeline.length,
     timeline,
@@ -154,7 +185,8 @@ export const foldLifecycle = (id: string, linked: readonly string[], events: rea
 
 /** The lifecycle as plain text lines, for the CLIs: deterministic, one event per line. */
 export const lifecycleLines = (l: Lifecycle, proven?: (index: number) => boolean): string[] => {
-  const lines = [`lifecycle ${l.id}: ${l.events} events${l.linked.length > 0 ? `, linked ${l.linked.join(', ')}` : ''}`];
+  const lines = [`lifecycle ${l.id}${l.root === null ? '' : ` (${l.root})`}: ${l.events} events${l.linked.length > 0 ? `, linked ${l.linked.join(', ')}` : ''}`];
+  for (const x of l.excluded) lines.push(`  NOT MIXED IN: ${x.events} events of a ${x.service} aggregate with the same id (ask for it with its service)`);
   for (const t of l.timeline) {
     const fields = Object.entries(t.keyFields).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ');
     const mark = proven === undefined ? '' : proven(t.index) ? ' [included]' : ' [NOT PROVEN]';

@@ -69,3 +69,31 @@ test('the service comes from the topic, or from the CloudEvents source', () => {
   assert.equal(serviceOf('region-130000.request.events', ''), 'request');
   assert.equal(serviceOf('odd', '/platforms/p/services/exchange'), 'exchange');
 });
+
+test('SUP-01: a catalog entry and a share request that carry the same id are never mixed in one lifecycle; each is asked for by its service (issue 13, defect 2)', () => {
+  // Before ids were typed, a client could draft a share request under an existing catalog entry's id.
+  const entryX = [
+    ev(10, 'p.catalog.events', 'govmesh.catalog.v1.CatalogEntryDrafted', { entryId: 'x', platform: 'p', draftedBy: 'dept-a', content: { name: 'Population' } }, { correlationId: 'x', subject: 'x' }),
+    ev(11, 'p.catalog.events', 'govmesh.catalog.v1.CatalogEntryPublished', { entryId: 'x', version: 1, reviewedBy: 'dept-c' }, { correlationId: 'x', subject: 'x' }),
+  ];
+  const shareX = [
+    ev(12, 'p.request.events', 'govmesh.request.v1.ShareRequestDrafted', { shareId: 'x', requester: 'dept-b', content: { entryId: 'e-1', dataItems: ['id'] } }, { correlationId: 'x', subject: 'x' }),
+    ev(13, 'p.request.events', 'govmesh.request.v1.ShareRequestWithdrawn', { shareId: 'x', withdrawnBy: 'dept-b' }, { correlationId: 'x', subject: 'x' }),
+  ];
+  // What the ledger holds under correlation id x (the caller adds the linked ids' events).
+  const own = [...entryX, ...shareX];
+  // By default the id names the aggregate created first: the entry; the share's events are left out, and said so.
+  const asEntry = foldLifecycle('x', linkedIds(own, 'x'), own);
+  assert.equal(asEntry.root, 'catalog');
+  assert.deepEqual(asEntry.timeline.map((t) => t.type), ['CatalogEntryDrafted', 'CatalogEntryPublished']);
+  assert.deepEqual(asEntry.excluded, [{ service: 'request', events: 2 }]);
+  assert.deepEqual(asEntry.finalState.map((s) => s.service), ['catalog']);
+  assert.match(lifecycleLines(asEntry).join('\n'), /NOT MIXED IN: 2 events of a request aggregate with the same id/);
+  // Asked for the share: the share's own events and the entry it names, not entry x.
+  const linked = linkedIds(own, 'x', 'request');
+  assert.deepEqual(linked, ['e-1']);
+  const asShare = foldLifecycle('x', linked, [...own, ...entry], 'request');
+  assert.deepEqual(asShare.timeline.map((t) => `${t.subject}:${t.type}`), ['e-1:CatalogEntryDrafted', 'e-1:CatalogEntryPublished', 'x:ShareRequestDrafted', 'x:ShareRequestWithdrawn']);
+  assert.deepEqual(asShare.excluded, [{ service: 'catalog', events: 2 }]);
+  assert.equal(asShare.finalState.find((s) => s.service === 'request')?.status, 'WITHDRAWN');
+});

@@ -88,12 +88,12 @@ export class AuditQueries {
   }
 
   /** Every event of one share (and of the catalog entry it names), with proofs against the latest checkpoint. */
-  async lifecycle(id: string, withProofs: boolean): Promise<LifecycleView> {
+  async lifecycle(id: string, withProofs: boolean, service?: string): Promise<LifecycleView> {
     const own = (await this.#ledger.store.byCorrelation([id])).map((r) => this.#input(r));
     if (own.length === 0) throw notFound('lifecycle of', id);
-    const linked = linkedIds(own, id);
+    const linked = linkedIds(own, id, service);
     const others = linked.length === 0 ? [] : (await this.#ledger.store.byCorrelation(linked)).map((r) => this.#input(r));
-    const lifecycle = foldLifecycle(id, linked, [...own, ...others]);
+    const lifecycle = foldLifecycle(id, linked, [...own, ...others], service);
     const checkpoint = await this.#checkpointer.latest();
     const proofs: Record<number, string[]> = {};
     if (withProofs && checkpoint !== undefined) {

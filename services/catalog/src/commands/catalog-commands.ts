@@ -1,5 +1,5 @@
 import type { CatalogEvent } from '@govmesh/contracts/avro';
-import { actorOf, assertId, eventIds, uuidv7, type AggregateCommands, type ConsumedEvent, type HandleResult, type Principal } from '@govmesh/backbone';
+import { actorOf, assertTypedId, eventIds, uuidv7, type AggregateCommands, type ConsumedEvent, type HandleResult, type Principal } from '@govmesh/backbone';
 import { displayStatus, type Actor, type CatalogCommand, type CatalogEntryState } from '../domain/catalog-entry.ts';
 import { withDefaults } from '../domain/content.ts';
 
@@ -26,7 +26,7 @@ export class CatalogCommands {
 
   draft(p: Principal, entryId: string | undefined, content: Parameters<typeof withDefaults>[0], source?: ConsumedEvent): Promise<CommandAck> {
     const id = entryId === undefined || entryId === '' ? `ce-${uuidv7()}` : entryId;
-    assertId('entryId', id);
+    assertTypedId('entryId', id, 'catalogEntry');
     return this.#ack(id, this.#entries.run(id, { kind: 'DraftEntry', by: actorOf(p), entryId: id, content: withDefaults(content, p.department.id) }, p.department.id, source));
   }
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { DisputeOutcome, MisuseKind, RefusalReason, ScopeChange, ServiceChangeKind, ShareMethod, ShareRequestContent, UseEndReason } from '@govmesh/contracts/avro';
 import { DisputeOutcomeValues, MisuseKindValues, RefusalGroundValues, ServiceChangeKindValues, ShareMethodValues } from '@govmesh/contracts/avro';
-import { idSchema, inputInvalid, notFound, type SchemaRegistry } from '@govmesh/backbone';
+import { idSchema, inputInvalid, notFound, typedIdSchema, type SchemaRegistry } from '@govmesh/backbone';
 import type { RequestCommands, ShareCommandInput } from '../commands/request-commands.ts';
 import type { CatalogView } from '../projections/catalog-view.ts';
 import type { RequestQueries } from '../projections/request-queries.ts';
@@ -45,7 +45,7 @@ export const requestRoutes = (deps: { commands: RequestCommands; queries: Reques
         schema: {
           tags,
           summary: 'Draft a share request against a published catalog entry (REQ-02, REQ-03, REQ-07)',
-          body: { type: 'object', required: ['content'], additionalProperties: false, properties: { shareId: idSchema, content } },
+          body: { type: 'object', required: ['content'], additionalProperties: false, properties: { shareId: typedIdSchema('shareRequest'), content } },
           response: { 201: ack },
         },
       },

@@ -1,5 +1,5 @@
 import type { RequestEvent, ShareMethod, ShareRequestContent } from '@govmesh/contracts/avro';
-import { actorOf, assertId, eventIds, uuidv7, type AggregateCommands, type ConsumedEvent, type Directory, type HandleResult, type Principal } from '@govmesh/backbone';
+import { actorOf, assertTypedId, eventIds, uuidv7, type AggregateCommands, type ConsumedEvent, type Directory, type HandleResult, type Principal } from '@govmesh/backbone';
 import { disputeAuthority } from '../domain/dispute-authority.ts';
 import type { Actor, ShareCommand, ShareRequestState } from '../domain/share-request.ts';
 import type { CatalogView } from '../projections/catalog-view.ts';
@@ -37,7 +37,7 @@ export class RequestCommands {
 
   async draft(p: Principal, shareId: string | undefined, content: ShareRequestContent, source?: ConsumedEvent): Promise<CommandAck> {
     const id = shareId === undefined || shareId === '' ? `sr-${uuidv7()}` : shareId;
-    assertId('shareId', id);
+    assertTypedId('shareId', id, 'shareRequest');
     const entry = await this.#catalog.snapshot(content.entryId, content.entryVersion);
     return this.#ack(id, this.#shares.run(id, { kind: 'DraftRequest', by: actorOf(p), shareId: id, content, entry }, p.department.id, source));
   }
