@@ -163,4 +163,37 @@ describe('API pull on the real stack', () => {
     assert.equal(ended.status, 403);
     assert.match(ended.problem!['detail'], /is TERMINATED/);
   });
+
+  test('SUS-03: a pull stream in progress is cut once the suspension reaches the exchange (at its next page), not after the last record', { timeout: 120_000 }, async () => {
+    const entryId = await publishEntry(m);
+    // Large enough (about 10 MB) that the socket and the client's buffers cannot hold it all.
+    const total = 100_000;
+    await load(entryId, Array.from({ length: total }, (_, i) => person(i, { citizen_id: `1101011990${String(i).padStart(8, '0')}` })));
+    const shareId = await approvedShare(m, entryId, { items: ['citizen_id', 'name', 'income'] });
+    assert.equal((await pull(REQUESTER, shareId, '?limit=1')).status, 200);
+    await waitFor(`${shareId} ACTIVE in the request service`, async () => (await requestStatus(shareId)) === 'ACTIVE');
+    await shareIn(shareId, 'ACTIVE');
+    const res = await fetch(`${m.exchange.httpUrl}/v1/shares/${shareId}/records?limit=${total}`, { headers: { authorization: `Bearer ${m.platform.token(REQUESTER)}` } });
+    assert.equal(res.status, 200);
+    const reader = res.body!.getReader();
+    let received = 0;
+    const count = (chunk: Uint8Array) => (received += chunk.reduce((n, b) => n + (b === 10 ? 1 : 0), 0));
+    count((await reader.read()).value!);
+    // The client stops reading; the server stops writing when the socket is full.
+    await requestCmd('dept-data-bureau', shareId, 'suspension', { misuse: 'THIRD_PARTY', findings: 'records passed on', rectificationWorkingDays: 5 });
+    await shareIn(shareId, 'SUSPENDED');
+    let cut = false;
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        count(value);
+      }
+    } catch {
+      cut = true;
+    }
+    assert.ok(cut, 'the stream ends in an error, not as a complete answer');
+    assert.ok(received < total, `${received} of ${total} records left before the cut`);
+    assert.equal((await pull(REQUESTER, shareId)).status, 403, 'and a new call is refused');
+  });
 });
