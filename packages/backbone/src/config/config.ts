@@ -86,4 +86,6 @@ export const commonConfigSpec = {
   CONSUMER_MAX_ATTEMPTS: key({ kind: 'int', default: 5, min: 1, doc: 'attempts before an event goes to the dead-letter topic' }),
   FAILPOINTS: key({ kind: 'string', default: '', doc: 'tests only: crash points to arm (see backbone testing/failpoints.ts); empty in production' }),
   SHUTDOWN_GRACE_MS: key({ kind: 'int', default: 10000, min: 0, doc: 'time to drain in-flight work on SIGTERM' }),
+  TOKEN_MAX_LIFETIME_S: key({ kind: 'int', default: 43200, min: 60, max: 604800, doc: 'longest a department token may live (exp - iat); a longer one is refused' }),
+  TOKEN_CLOCK_SKEW_S: key({ kind: 'int', default: 60, min: 0, max: 600, doc: 'tolerance for a token iat or nbf after this machine clock' }),
 };

@@ -36,8 +36,15 @@ export interface PlatformFile {
   platform: { id: string; name: string; kind: (typeof PLATFORM_KINDS)[number]; regionCode: string; parent?: string };
   departments: Department[];
   calendar?: PlatformCalendar;
-  auth: { tokenPublicKeyPem: string };
+  /**
+   * The keys that verify department tokens: `tokenPublicKeyPem`, and during a key rotation the
+   * other key(s) still accepted (docs/operations.md#token-keys).
+   */
+  auth: { tokenPublicKeyPem: string; additionalTokenPublicKeyPems?: string[] };
 }
+
+/** Every public key a token may be signed with (the current one first). */
+export const tokenKeys = (file: PlatformFile): string[] => [file.auth.tokenPublicKeyPem, ...(file.auth.additionalTokenPublicKeyPems ?? [])];
 
 const problem = (path: string, description: string) => ({ field: path, description });
 
@@ -76,6 +83,10 @@ export const parsePlatformFile = (raw: unknown, source = 'platform file'): Platf
   }
   if (typeof o.auth?.tokenPublicKeyPem !== 'string' || !o.auth.tokenPublicKeyPem.includes('PUBLIC KEY')) {
     v.push(problem('auth.tokenPublicKeyPem', 'an Ed25519 public key in PEM'));
+  }
+  const more = o.auth?.additionalTokenPublicKeyPems as unknown;
+  if (more !== undefined && (!Array.isArray(more) || more.some((k) => typeof k !== 'string' || !k.includes('PUBLIC KEY')))) {
+    v.push(problem('auth.additionalTokenPublicKeyPems', 'a list of Ed25519 public keys in PEM, accepted besides tokenPublicKeyPem during a key rotation'));
   }
   if (v.length > 0) {
     throw new GovError('GOV_ERR_CONFIG_INVALID', `${source}: ${v.map((x) => `${x.field}: ${x.description}`).join('; ')}`, { violations: v });
