@@ -41,7 +41,7 @@ const headers = {
     ce_correlationid: header('share or entry id the event belongs to'),
     ce_causationid: header('command or event that caused it'),
     ce_partitionkey: header('= key'),
-    ce_sequence: header('aggregate version, 1, 2, ...'),
+    ce_aggregateversion: header('govmesh extension: aggregate version, 1, 2, ... (ADR 0009; records before it carry ce_sequence)'),
     traceparent: header('W3C trace context'),
     authorization: header('ingest topics only: Bearer <department token>'),
   },

@@ -52,7 +52,7 @@ const text = [
   'fingerprint, Avro body); headers = CloudEvents binary mode: `ce_id` (UUIDv7), `ce_type` (the Avro',
   'full name), `ce_source`, `ce_subject` (aggregate id), `ce_time`, `ce_specversion` (1.0),',
   '`content-type: application/avro`, `ce_dataschema`, `ce_correlationid` (share or entry id),',
-  '`ce_causationid` (command or event id), `ce_partitionkey`, `ce_sequence` (aggregate version) and W3C',
+  '`ce_causationid` (command or event id), `ce_partitionkey`, `ce_aggregateversion` (aggregate version, ADR 0009) and W3C',
   '`traceparent`. Ingest records also carry `authorization: Bearer <department token>`.',
   'Records that fail go to `<topic>.dlq` with `x-original-topic`, `x-original-partition`,',
   '`x-original-offset`, `x-error-code`, `x-error-message`, `x-error-fields`, `x-consumer-group`.',

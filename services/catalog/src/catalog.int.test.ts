@@ -66,7 +66,7 @@ describe('catalog publish workflow on the real stack', () => {
       assert.equal(h['content-type'], 'application/avro');
       assert.equal(typeof d.value['entryId'], 'string');
     }
-    const mine = records.filter((r) => r.key!.toString() === id).map((r) => headersToStrings(r.headers)['ce_sequence']);
+    const mine = records.filter((r) => r.key!.toString() === id).map((r) => headersToStrings(r.headers)['ce_aggregateversion']);
     assert.deepEqual([...new Set(mine)], ['1', '2', '3', '4', '5', '6'], 'versions are contiguous');
   });
 

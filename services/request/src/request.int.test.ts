@@ -153,7 +153,7 @@ describe('share request workflow on the real stack', () => {
       assert.equal(h['ce_correlationid'], shareId, 'correlation id = share id');
       assert.equal(h['content-type'], 'application/avro');
       assert.match(h['ce_id']!, /^[0-9a-f]{8}-[0-9a-f]{4}-7/, 'ce_id is a UUIDv7');
-      seen.push(`${h['ce_sequence']}:${d.name.split('.').pop()}`);
+      seen.push(`${h['ce_aggregateversion']}:${d.name.split('.').pop()}`);
     }
     assert.deepEqual(seen, expected.map((type, i) => `${i + 1}:${type}`), 'keyed by share id, in order, versions contiguous');
     const drafted = decode(records[0]!.value!).value as { content: { legalBasis: string; commitment: { genuine: boolean } } };

@@ -20,7 +20,12 @@ export interface Envelope {
   causationid: string;
   /** The record key; recorded so readers know why the record was keyed that way. */
   partitionkey: string;
-  /** CloudEvents `sequence` extension: the aggregate version (1, 2, ...), so gaps are detectable. */
+  /**
+   * The aggregate version (1, 2, ...), so gaps are detectable: the govmesh extension attribute
+   * `aggregateversion` (ADR 0009). Records written before it carried it as `ce_sequence`, which
+   * the CloudEvents sequence extension defines otherwise (one lexicographic order per source);
+   * they still read.
+   */
   sequence: string;
   /** W3C trace context of the command that produced the event. */
   traceparent?: string;
@@ -59,8 +64,8 @@ export const envelopeToHeaders = (e: Envelope): Record<string, string> => {
     ce_correlationid: e.correlationid,
     ce_causationid: e.causationid,
     ce_partitionkey: e.partitionkey,
-    ce_sequence: e.sequence,
   };
+  if (e.sequence !== '') h['ce_aggregateversion'] = e.sequence;
   if (e.traceparent !== undefined) h['traceparent'] = e.traceparent;
   return h;
 };
@@ -88,7 +93,7 @@ export const envelopeFromHeaders = (headers: KafkaHeaders | undefined): Envelope
     correlationid: h['ce_correlationid'] ?? h['ce_subject']!,
     causationid: h['ce_causationid'] ?? '',
     partitionkey: h['ce_partitionkey'] ?? h['ce_subject']!,
-    sequence: h['ce_sequence'] ?? '',
+    sequence: h['ce_aggregateversion'] ?? h['ce_sequence'] ?? '',
   };
   if (h['traceparent'] !== undefined) env.traceparent = h['traceparent'];
   return env;

@@ -32,6 +32,15 @@ test('extension attribute names follow the CloudEvents naming rule', () => {
   }
 });
 
+test('EDGE: CloudEvents: the aggregate version travels in the govmesh extension aggregateversion, not in ce_sequence, whose values must order lexicographically across the source; a record of before (ce_sequence) still reads (defect 14)', () => {
+  const headers = envelopeToHeaders({ ...env, sequence: '10' });
+  assert.equal(headers['ce_sequence'], undefined, 'no ce_sequence: per-aggregate versions 9, 10 from one source are no sequence in the extension\'s sense');
+  assert.equal(headers['ce_aggregateversion'], '10');
+  assert.equal(envelopeFromHeaders(headers).sequence, '10');
+  const { ce_aggregateversion: _v, ...before } = headers;
+  assert.equal(envelopeFromHeaders({ ...before, ce_sequence: Buffer.from('9') }).sequence, '9');
+});
+
 test('missing required attributes are named', () => {
   assert.throws(() => envelopeFromHeaders({ ce_id: 'x' }), /missing CloudEvents headers: ce_type, ce_source, ce_subject, ce_time, ce_specversion/);
 });

@@ -27,7 +27,7 @@ const pending = async () => Number((await s.db.query<{ n: string }>(`select coun
 const published = async (topic: string) =>
   (await readTopic(stackEnv().KAFKA_BROKERS, topic)).map((m) => {
     const h = headersToStrings(m.headers);
-    return { key: m.key!.toString(), id: h['ce_id']!, sequence: Number(h['ce_sequence']) };
+    return { key: m.key!.toString(), id: h['ce_id']!, sequence: Number(h['ce_aggregateversion'] ?? h['ce_sequence']) };
   });
 const perKey = (records: { key: string; sequence: number }[]) => {
   const out = new Map<string, number[]>();

@@ -97,7 +97,7 @@ describe('one transaction', () => {
       `select topic, key, headers, value, txid::text from $schema.outbox where key = $1 order by id`, [id]);
     assert.equal(outbox.length, 3);
     assert.deepEqual(outbox.map((o) => o.headers['ce_id']), events.map((e) => e.event_id), 'one outbox row per event, in version order');
-    assert.deepEqual(outbox.map((o) => o.headers['ce_sequence']), ['1', '2', '3']);
+    assert.deepEqual(outbox.map((o) => o.headers['ce_aggregateversion']), ['1', '2', '3']);
     assert.ok(outbox.every((o, i) => o.topic === topic && o.value.equals(events[i]!.data)));
     assert.equal(new Set([...outbox.map((o) => o.txid), ...events.map((e) => e.txid)]).size, 1, 'written by one transaction');
     assert.deepEqual(r.events.map((e) => e.envelope.id), events.map((e) => e.event_id));

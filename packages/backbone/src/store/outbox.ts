@@ -20,7 +20,7 @@ export interface NewEvent {
   /** The aggregate (or log) the event is about: ce_subject, ce_partitionkey and the record key. */
   subject: string;
   at: Date;
-  /** The subject's version after this event (ce_sequence: 1, 2, ...). */
+  /** The subject's version after this event (ce_aggregateversion: 1, 2, ...; ADR 0009). */
   sequence: number;
   /** The share or entry the event belongs to; defaults to the subject. */
   correlationId?: string;

@@ -8,7 +8,7 @@ import { compareOrder, partitionId, type OrderPosition } from './sequencer.ts';
  *              absent from the ledger must be a recorded duplicate ("seen again"). Our producers
  *              are idempotent, not transactional, so Kafka has no control records here and any
  *              hole means a record that was not ledgered.
- *   sequence   each aggregate's ce_sequence (its version) goes 1, 2, 3... without a hole or a
+ *   sequence   each aggregate's version (ce_aggregateversion; ce_sequence before ADR 0009) goes 1, 2, 3... without a hole or a
  *              repeat. An aggregate first seen above version 1 is a warning: its earlier events
  *              are not on this platform's topics.
  *   order      entries follow the ledger order (see sequencer.ts); an entry out of order is a

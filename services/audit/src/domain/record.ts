@@ -30,7 +30,7 @@ export interface LedgerRecord {
   ceTime: string;
   correlationId: string;
   causationId: string;
-  /** ce_sequence (the aggregate version), when present exactly once. */
+  /** The aggregate version (ce_aggregateversion, or ce_sequence in leaves written before it, ADR 0009), when present exactly once. */
   sequence: string | undefined;
   /** Kafka record timestamp. */
   timestampMs: number;
@@ -72,7 +72,9 @@ const asBuffer = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, 
 export const ledgerRecord = (leafBytes: Uint8Array): LedgerRecord => {
   const leaf = decodeAnyLeaf(leafBytes);
   const v2 = leaf.version === 2 ? leaf : undefined;
-  const sequence = v2 === undefined ? [] : leafHeaderText(v2, 'ce_sequence');
+  // The aggregate version: ce_aggregateversion, or ce_sequence in leaves written before it (ADR 0009).
+  const version = v2 === undefined ? [] : leafHeaderText(v2, 'ce_aggregateversion');
+  const sequence = v2 === undefined ? [] : version.length > 0 ? version : leafHeaderText(v2, 'ce_sequence');
   return {
     topic: leaf.topic,
     partition: leaf.partition,

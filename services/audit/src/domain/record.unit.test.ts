@@ -25,6 +25,16 @@ test('a record becomes a leaf from which every indexed field reads back, the Kaf
   assert.equal(read.envelope?.partitionkey, 'e-1');
 });
 
+test('EDGE: the ledger reads the aggregate version from ce_aggregateversion, and from ce_sequence in a leaf written before it (defect 14, ADR 0009)', () => {
+  const headers = envelopeToHeaders(envelope);
+  assert.equal(headers['ce_aggregateversion'], '4');
+  assert.equal(record({ headers }).sequence, '4');
+  const { ce_aggregateversion: _v, ...rest } = headers;
+  assert.equal(record({ headers: { ...rest, ce_sequence: '12' } }).sequence, '12');
+  // Both present (a leaf can only say one thing): the govmesh attribute wins.
+  assert.equal(record({ headers: { ...headers, ce_sequence: '0000000004' } }).sequence, '4');
+});
+
 test('what is not a CloudEvent with a known Avro body is read with the reason', () => {
   const { ce_subject: _s, ...noSubject } = envelopeToHeaders(envelope);
   assert.match(readEvent(record({ headers: noSubject }), registry).problem!, /missing CloudEvents headers: ce_subject/);
