@@ -134,6 +134,9 @@ export const startAuditService = async (
       if (writer) await leadership?.release();
     });
 
+    // The runtime's own consumers: the directory follower (auditors' roles kept current, issue 13 defect 9).
+    await rt.startConsumers();
+
     const { httpUrl, grpcAddress } = await rt.serve({
       description: 'The audit ledger: every event of the platform in an RFC 6962 Merkle tree with signed checkpoints (Regulation Arts. 29, 38).',
       routes: auditRoutes({ ledger, checkpointer, queries, witness }),

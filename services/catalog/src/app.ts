@@ -1,12 +1,12 @@
 import { CatalogEventNamespace, DirectoryEventNamespace } from '@govmesh/contracts/avro';
-import { DeadlineWatcher, ServiceRuntime, asGovError, topics, type Clock, type Logger, type OutboxRelay } from '@govmesh/backbone';
+import { DeadlineWatcher, ServiceRuntime, asGovError, eventSource, topics, type Clock, type Logger, type OutboxRelay } from '@govmesh/backbone';
 import { catalogGrpcService } from './api/grpc.ts';
 import { catalogIngestHandler } from './api/ingest.ts';
 import { catalogRoutes } from './api/rest.ts';
 import { CatalogCommands } from './commands/catalog-commands.ts';
 import type { CatalogConfig } from './config.ts';
 import { catalogEntryDecider } from './domain/catalog-entry.ts';
-import { departmentDecider } from './domain/department.ts';
+import { departmentDecider, type DepartmentCommand } from './domain/department.ts';
 import { SCHEMA, catalogTopics } from './events/topics.ts';
 import { CatalogQueries } from './projections/catalog-queries.ts';
 import { catalogProjection } from './projections/catalog-projection.ts';
@@ -40,16 +40,25 @@ export const startCatalogService = async (config: CatalogConfig, overrides: { cl
   const commands = new CatalogCommands(entries);
   const queries = new CatalogQueries(rt.db, entries.store, rt.platform);
 
-  // The directory from the platform file becomes events; unchanged departments publish nothing.
+  // The directory from the platform file becomes events; unchanged departments publish nothing, and
+  // a department the file no longer lists is removed. Every service follows these events, so a
+  // change takes effect without restarting them (issue 13, defect 9).
   const directoryStore = rt.aggregateStore(DirectoryEventNamespace);
-  for (const department of rt.platformFile.departments) {
+  const listed = new Set(rt.platformFile.departments.map((d) => `department:${d.id}`));
+  // The departments this platform registered (by the events' source: test platforms share a database).
+  const known = (await rt.db.query<{ aggregate_id: string }>(`select distinct aggregate_id from ${SCHEMA}.events where aggregate_type = 'Department' and envelope->>'source' = $1`, [eventSource(rt.platform, config.SERVICE_NAME)])).map((r) => r.aggregate_id);
+  const sync: { aggregateId: string; command: DepartmentCommand }[] = [
+    ...rt.platformFile.departments.map((department) => ({ aggregateId: `department:${department.id}`, command: { kind: 'SyncDepartment' as const, department } })),
+    ...known.filter((id) => !listed.has(id)).map((id) => ({ aggregateId: id, command: { kind: 'RemoveDepartment' as const, departmentId: id.slice('department:'.length), platform: rt.platform } })),
+  ];
+  for (const { aggregateId, command } of sync) {
     try {
       await directoryStore.handle({
         decider: departmentDecider,
         aggregateType: 'Department',
-        aggregateId: `department:${department.id}`,
-        command: { kind: 'SyncDepartment', department },
-        ctx: { actor: `system:${rt.platform}:directory`, at: rt.clock.now(), commandId: `directory-sync:${department.id}` },
+        aggregateId,
+        command,
+        ctx: { actor: `system:${rt.platform}:directory`, at: rt.clock.now(), commandId: `directory-sync:${aggregateId}` },
         topic: t.directory,
       });
     } catch (err) {

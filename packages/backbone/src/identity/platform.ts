@@ -109,11 +109,23 @@ export const loadPlatformSchedules = (file: PlatformFile, path: string): YearSch
   return schedules;
 };
 
-/** The department directory: who exists and which roles each holds. */
+/**
+ * The department directory: who exists and which roles each holds. Loaded from the platform file
+ * at start, then kept current from the directory's events (ServiceRuntime follows them), so a
+ * department removed or whose roles changed is refused at once by a running service.
+ */
 export class Directory {
   readonly #byId: Map<string, Department>;
   constructor(departments: readonly Department[]) {
     this.#byId = new Map(departments.map((d) => [d.id, d]));
+  }
+  /** DepartmentRegistered / DepartmentUpdated. */
+  put(department: Department): void {
+    this.#byId.set(department.id, department);
+  }
+  /** DepartmentRemoved. */
+  remove(id: string): void {
+    this.#byId.delete(id);
   }
   get(id: string): Department | undefined {
     return this.#byId.get(id);

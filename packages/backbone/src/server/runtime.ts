@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type grpc from '@grpc/grpc-js';
 import type kafkajs from 'kafkajs';
@@ -6,10 +7,10 @@ import { SchemaRegistry } from '../avro/registry.ts';
 import { AggregateCommands } from '../commands/aggregate-commands.ts';
 import { commonConfigSpec, key, type ConfigOf } from '../config/config.ts';
 import type { Decider, DomainEvent } from '../domain/decider.ts';
-import { Directory, loadPlatformFile, loadPlatformSchedules, tokenKeys, type PlatformFile } from '../identity/platform.ts';
+import { Directory, loadPlatformFile, loadPlatformSchedules, tokenKeys, type Department, type PlatformFile, type Role } from '../identity/platform.ts';
 import { Authenticator } from '../identity/principal.ts';
 import { TokenVerifier } from '../identity/token.ts';
-import { createKafka, createProducer, ensureTopics, type TopicSpec } from '../kafka/client.ts';
+import { createKafka, createProducer, ensureTopics, topics, type TopicSpec } from '../kafka/client.ts';
 import { EventConsumer, type ConsumedEvent } from '../kafka/consumer.ts';
 import { OutboxRelay } from '../kafka/outbox-relay.ts';
 import { applyProjection, type Projection } from '../projections/projection.ts';
@@ -137,14 +138,36 @@ export class ServiceRuntime {
     const db = await openDatabase({ url: config.DATABASE_URL, entities: opts.entities });
     await migrate(db, opts.schema, [...backboneMigrations(opts.schema), ...opts.migrations]);
     const kafka = createKafka({ clientId: `${config.SERVICE_NAME}-${config.PLATFORM_ID}`, brokers: config.KAFKA_BROKERS, logger });
-    await ensureTopics(kafka, opts.topics);
+    // Every service follows the directory's events (below); the topic exists before anyone reads it.
+    const directoryTopic = topics.events(config.PLATFORM_ID, 'directory');
+    await ensureTopics(kafka, opts.topics.some((t) => t.topic === directoryTopic) ? opts.topics : [...opts.topics, { topic: directoryTopic }]);
     const producer = createProducer(kafka);
     await producer.connect();
     const admin = kafka.admin();
     await admin.connect();
     const rt = new ServiceRuntime(config, opts, platformFile, calendar, db, kafka, producer, admin, logger);
     rt.relay.start();
+    rt.#followDirectory(directoryTopic);
     return rt;
+  }
+
+  /**
+   * The directory is the platform file's at start, then follows `<platform>.directory.events`
+   * (issue 13, defect 9): a department removed or whose roles changed is refused at once, with no
+   * restart. Each instance reads the whole topic (a consumer group of its own, from the
+   * beginning: the topic is small), since every replica needs every department.
+   */
+  #followDirectory(topic: string): void {
+    const apply = (e: ConsumedEvent): void => {
+      const v = e.decoded.value as { departmentId?: string; platform?: string; name?: string; level?: string; regionCode?: string; roles?: string[] };
+      if (v.platform !== this.platform || v.departmentId === undefined) return;
+      const type = e.envelope.type.split('.').pop();
+      if (type === 'DepartmentRemoved') this.directory.remove(v.departmentId);
+      else if (type === 'DepartmentRegistered' || type === 'DepartmentUpdated') {
+        this.directory.put({ id: v.departmentId, name: v.name ?? '', platform: v.platform, level: v.level as Department['level'], regionCode: v.regionCode ?? '', roles: (v.roles ?? []) as Role[] });
+      }
+    };
+    this.consumer(`directory-${randomUUID().slice(0, 8)}`, [topic], async (e) => apply(e), { fromBeginning: true });
   }
 
   /** An event-sourced store for one namespace of this service's events. */

@@ -238,6 +238,12 @@ export interface DepartmentRegistered {
   roles: (string)[];
 }
 
+/** A department left the platform directory (dropped from the platform file): its tokens are refused from now on */
+export interface DepartmentRemoved {
+  departmentId: string;
+  platform: string;
+}
+
 /** A department's name, region or roles changed */
 export interface DepartmentUpdated {
   departmentId: string;
@@ -761,9 +767,10 @@ export const CatalogIngestEventTypes = ['CatalogDraftProposed'] as const;
 /** Every event of govmesh.directory.v1, as the domain sees it: { type, data }. */
 export type DirectoryEvent =
   | { type: 'DepartmentRegistered'; data: DepartmentRegistered }
+  | { type: 'DepartmentRemoved'; data: DepartmentRemoved }
   | { type: 'DepartmentUpdated'; data: DepartmentUpdated };
 export const DirectoryEventNamespace = 'govmesh.directory.v1';
-export const DirectoryEventTypes = ['DepartmentRegistered', 'DepartmentUpdated'] as const;
+export const DirectoryEventTypes = ['DepartmentRegistered', 'DepartmentRemoved', 'DepartmentUpdated'] as const;
 
 /** Every event of govmesh.exchange.v1, as the domain sees it: { type, data }. */
 export type ExchangeEvent =

@@ -107,6 +107,7 @@ export const nextStatus = (s: StreamStatus, type: string, data: Record<string, u
     case 'ShareDeadlineRecomputed':
     case 'DepartmentRegistered':
     case 'DepartmentUpdated':
+    case 'DepartmentRemoved':
     case 'ChildCheckpointWitnessed':
       return next;
     // The exchange's stream: a dataset loaded (on the entry), deliveries started (on the share).

@@ -7,10 +7,15 @@ import { assertNever, type Decider, type Department } from '@govmesh/backbone';
  */
 export interface DepartmentState {
   known: boolean;
+  /** null before it is registered and after it is removed. */
   record: Omit<Department, 'id'> & { departmentId: string } | null;
 }
 
-export type DepartmentCommand = { kind: 'SyncDepartment'; department: Department };
+/**
+ * SyncDepartment: the platform file lists it; RemoveDepartment: the platform file no longer does
+ * (every service then refuses its tokens at once, issue 13 defect 9).
+ */
+export type DepartmentCommand = { kind: 'SyncDepartment'; department: Department } | { kind: 'RemoveDepartment'; departmentId: string; platform: string };
 
 const asRecord = (d: Department) => ({ departmentId: d.id, name: d.name, platform: d.platform, level: d.level, regionCode: d.regionCode, roles: [...d.roles].sort() });
 
@@ -20,12 +25,14 @@ export const departmentDecider: Decider<DepartmentCommand, DirectoryEvent, Depar
     switch (cmd.kind) {
       case 'SyncDepartment': {
         const next = asRecord(cmd.department);
-        if (!s.known) return [{ type: 'DepartmentRegistered', data: next }];
+        if (s.record === null) return [{ type: 'DepartmentRegistered', data: next }];
         if (JSON.stringify(s.record) === JSON.stringify(next)) return [];
         return [{ type: 'DepartmentUpdated', data: next }];
       }
+      case 'RemoveDepartment':
+        return s.record === null ? [] : [{ type: 'DepartmentRemoved', data: { departmentId: cmd.departmentId, platform: cmd.platform } }];
       default:
-        return assertNever(cmd.kind, 'department command');
+        return assertNever(cmd, 'department command');
     }
   },
   evolve: (s, e) => {
@@ -33,6 +40,8 @@ export const departmentDecider: Decider<DepartmentCommand, DirectoryEvent, Depar
       case 'DepartmentRegistered':
       case 'DepartmentUpdated':
         return { known: true, record: { ...e.data, level: e.data.level as Department['level'], roles: e.data.roles as Department['roles'] } };
+      case 'DepartmentRemoved':
+        return { known: true, record: null };
       default:
         return assertNever(e, 'directory event');
     }

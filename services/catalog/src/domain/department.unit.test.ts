@@ -13,3 +13,11 @@ test('a new department is registered; an unchanged one publishes nothing; a chan
   spec.given([registered]).when({ kind: 'SyncDepartment', department: { ...dept, roles: ['requester', 'provider'] } }, { at }).then([]);
   spec.given([registered]).when({ kind: 'SyncDepartment', department: { ...dept, roles: ['requester'] } }, { at }).then([{ type: 'DepartmentUpdated', data: { ...registered.data, roles: ['requester'] } }]);
 });
+
+test('EDGE: SEC-14: a department dropped from the platform file is removed by an event; listed again, it is registered anew (defect 9)', () => {
+  const removed = { type: 'DepartmentRemoved' as const, data: { departmentId: 'd1', platform: 'national' } };
+  spec.given([registered]).when({ kind: 'RemoveDepartment', departmentId: 'd1', platform: 'national' }, { at }).then([removed]);
+  spec.given([registered, removed]).when({ kind: 'RemoveDepartment', departmentId: 'd1', platform: 'national' }, { at }).then([]);
+  spec.given([]).when({ kind: 'RemoveDepartment', departmentId: 'd1', platform: 'national' }, { at }).then([]);
+  spec.given([registered, removed]).when({ kind: 'SyncDepartment', department: dept }, { at }).then([registered]);
+});
