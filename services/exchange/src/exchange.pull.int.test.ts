@@ -126,7 +126,7 @@ describe('API pull on the real stack', () => {
     assert.equal(activated.data['late'], false);
     await shareIn(shareId, 'ACTIVE');
     assert.equal((await pull(REQUESTER, shareId)).status, 200);
-    const started = (await readTopic(stackEnv().KAFKA_BROKERS, `${m.platform.id}.exchange.events`)).filter((x) => x.key?.toString() === shareId);
+    const started = (await readTopic(stackEnv().KAFKA_BROKERS, `${m.platform.id}.exchange.events`)).filter((x) => x.key?.toString() === `delivery:${shareId}`);
     assert.deepEqual(started.map((x) => x.headers!['ce_type']!.toString()), ['govmesh.exchange.v1.ShareDeliveryStarted']);
     assert.equal(started[0]!.headers!['ce_correlationid']!.toString(), shareId, "in the share's lifecycle");
   });
@@ -137,7 +137,7 @@ describe('API pull on the real stack', () => {
     await shareIn(shareId, 'ACTIVE');
     assert.equal((await pull(REQUESTER, shareId)).status, 200);
     await new Promise((r) => setTimeout(r, 300));
-    const started = (await readTopic(stackEnv().KAFKA_BROKERS, `${m.platform.id}.exchange.events`)).filter((x) => x.key?.toString() === shareId);
+    const started = (await readTopic(stackEnv().KAFKA_BROKERS, `${m.platform.id}.exchange.events`)).filter((x) => x.key?.toString() === `delivery:${shareId}`);
     assert.equal(started.length, 0);
   });
 

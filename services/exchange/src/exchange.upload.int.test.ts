@@ -44,9 +44,10 @@ describe('dataset upload on the real stack', () => {
     assert.equal(d['currentVersion'], 1);
     assert.equal(d['recordCount'], 2500);
     assert.equal(d['history'][0]['format'], 'NDJSON');
-    const onTopic = (await readTopic(stackEnv().KAFKA_BROKERS, `${m.platform.id}.exchange.events`)).filter((x) => x.key?.toString() === entryId);
+    const onTopic = (await readTopic(stackEnv().KAFKA_BROKERS, `${m.platform.id}.exchange.events`)).filter((x) => x.key?.toString() === `dataset:${entryId}`);
     assert.equal(onTopic.length, 1);
     assert.equal(onTopic[0]!.headers!['ce_type']!.toString(), 'govmesh.exchange.v1.DatasetVersionLoaded');
+    assert.equal(onTopic[0]!.headers!['ce_correlationid']!.toString(), entryId, "in the entry's lifecycle");
     assert.ok(!onTopic[0]!.value!.toString('utf8').includes('居民'), 'no record on the topic');
   });
 

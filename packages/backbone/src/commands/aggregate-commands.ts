@@ -57,10 +57,12 @@ export class AggregateCommands<C extends { kind: string }, E extends DomainEvent
   /**
    * A command of a department; `source` is the ingest record that carried it, if any. `inline`
    * runs in the command's transaction once it produced events (write-side tables that must change
-   * with them, e.g. a dataset's records).
+   * with them, e.g. a dataset's records). `correlationId` (default: the aggregate id) names the
+   * share or entry the events belong to when the aggregate is another one (e.g. a share's deliveries).
    */
-  async run(aggregateId: string, command: C, actor: string, source?: ConsumedEvent, inline?: (tx: Tx, events: StoredEvent<E>[], state: S) => Promise<void>): Promise<HandleResult<E, S>> {
-    const ctx: CommandContext = { actor, at: this.#o.clock.now(), commandId: uuidv7(), correlationId: aggregateId, ...(source === undefined ? {} : { causationId: source.envelope.id }) };
+  async run(aggregateId: string, command: C, actor: string, source?: ConsumedEvent, opts: { inline?: (tx: Tx, events: StoredEvent<E>[], state: S) => Promise<void>; correlationId?: string } = {}): Promise<HandleResult<E, S>> {
+    const { inline } = opts;
+    const ctx: CommandContext = { actor, at: this.#o.clock.now(), commandId: uuidv7(), correlationId: opts.correlationId ?? aggregateId, ...(source === undefined ? {} : { causationId: source.envelope.id }) };
     const end = this.#o.metrics.commandDuration.startTimer({ command: command.kind });
     try {
       const result = await this.#o.store.handle({

@@ -1,5 +1,5 @@
 import type { DatasetFormat, ExchangeEvent, ShareMethod } from '@govmesh/contracts/avro';
-import { GovError, noFailpoints, uuidv7, type AggregateCommands, type Database, type Failpoints, type FieldViolation, type Principal, type Tx } from '@govmesh/backbone';
+import { GovError, noFailpoints, notFound, uuidv7, type AggregateCommands, type Database, type Failpoints, type FieldViolation, type Principal, type Tx } from '@govmesh/backbone';
 import { assertMayLoad, type DatasetCommand, type DatasetState } from '../domain/dataset.ts';
 import type { DeliveryCommand, DeliveryState } from '../domain/delivery.ts';
 import { fieldSpecs, type FieldSpec } from '../domain/records.ts';
@@ -8,6 +8,14 @@ import { SCHEMA } from '../events/topics.ts';
 import type { EntryCatalog } from '../projections/catalog-view.ts';
 import type { Shares } from '../projections/share-view.ts';
 import type { Parsed } from '../api/upload-formats.ts';
+
+/**
+ * Aggregate ids: a dataset and a share's deliveries are aggregates of their own, not the catalog's
+ * entry nor the request service's share (the ledger keeps one aggregate per id); their events are
+ * correlated to the entry or share, so its lifecycle shows them.
+ */
+export const datasetId = (entryId: string): string => `dataset:${entryId}`;
+export const deliveryId = (shareId: string): string => `delivery:${shareId}`;
 
 /** The most row errors a refused load reports; reading stops there. */
 export const MAX_LOAD_ERRORS = 100;
@@ -57,14 +65,14 @@ export class ExchangeCommands {
 
   /** Checks what needs no row; the fields and the key every row is checked against. */
   async prepareLoad(p: Principal, entryId: string, key: string): Promise<{ fields: FieldSpec[]; keyItem: string }> {
-    const { state } = await this.#datasets.state(entryId);
+    const { state } = await this.#datasets.state(datasetId(entryId));
     const entry = assertMayLoad(actor(p), await this.#catalog.snapshot(entryId), key, state, entryId);
     return { fields: fieldSpecs(entry.items), keyItem: key === '' ? state.keyItem! : key };
   }
 
   async load(p: Principal, entryId: string, opts: { key: string; loadId?: string; format: DatasetFormat; bytes: () => number; rows: (fields: FieldSpec[], keyItem: string) => AsyncIterable<Parsed> }): Promise<LoadResult> {
     const { fields, keyItem } = await this.prepareLoad(p, entryId, opts.key);
-    const before = await this.#datasets.state(entryId);
+    const before = await this.#datasets.state(datasetId(entryId));
     const loadId = opts.loadId ?? `load-${uuidv7()}`;
     const committed = await this.#committedLoad(entryId, loadId);
     if (committed !== null) return committed;
@@ -74,13 +82,16 @@ export class ExchangeCommands {
       const rows = await this.#stage(loadId, opts.rows(fields, keyItem));
       const counts = await this.#counts(entryId, loadId);
       const result = await this.#datasets.run(
-        entryId,
+        datasetId(entryId),
         { kind: 'LoadDataset', by: actor(p), entry: await this.#catalog.snapshot(entryId), loadId, keyItem, format: opts.format, baseVersion: before.version, counts: { rows, ...counts, recordCount: before.state.recordCount + counts.added - counts.removed, bytes: opts.bytes() } },
         p.department.id,
         undefined,
-        async (tx, events) => {
-          const loaded = events.find((e) => e.event.type === 'DatasetVersionLoaded');
-          if (loaded !== undefined && loaded.event.type === 'DatasetVersionLoaded') await this.#merge(tx, entryId, loadId, loaded.event.data.datasetVersion, keyItem, loaded.event.data.recordCount);
+        {
+          correlationId: entryId,
+          inline: async (tx, events) => {
+            const loaded = events.find((e) => e.event.type === 'DatasetVersionLoaded');
+            if (loaded !== undefined && loaded.event.type === 'DatasetVersionLoaded') await this.#merge(tx, entryId, loadId, loaded.event.data.datasetVersion, keyItem, loaded.event.data.recordCount);
+          },
         },
       );
       if (result.events.length === 0) return (await this.#committedLoad(entryId, loadId))!;
@@ -93,7 +104,7 @@ export class ExchangeCommands {
   }
 
   async #committedLoad(entryId: string, loadId: string): Promise<LoadResult | null> {
-    for (const stored of await this.#datasets.store.load<ExchangeEvent>(entryId)) {
+    for (const stored of await this.#datasets.store.load<ExchangeEvent>(datasetId(entryId))) {
       const e = stored.event;
       if (e.type === 'DatasetVersionLoaded' && e.data.loadId === loadId) {
         return { entryId, datasetVersion: e.data.datasetVersion, loadId, keyItem: e.data.keyItem, rows: e.data.rows, upserted: e.data.upserted, deleted: e.data.deleted, recordCount: e.data.recordCount, replayed: true, eventIds: [stored.envelope.id] };
@@ -185,10 +196,11 @@ export class ExchangeCommands {
    */
   async deliver(p: Principal, shareId: string, method: ShareMethod, now: Date): Promise<{ share: ShareGrant; items: string[] }> {
     const share = await this.#shares.get(shareId);
+    if (share === null) throw notFound('share', shareId);
     const { items } = deliveryAccess(share, p.department.id, method, now);
     if (share!.state === 'APPROVED') {
       const [ds] = await this.#db.query<{ current_version: number }>(`select current_version from ${SCHEMA}.datasets where entry_id = $1`, [share!.entryId]);
-      await this.#deliveries.run(shareId, { kind: 'RecordDelivery', share: share!, method, datasetVersion: ds?.current_version ?? 0 }, p.department.id);
+      await this.#deliveries.run(deliveryId(shareId), { kind: 'RecordDelivery', share: share!, method, datasetVersion: ds?.current_version ?? 0 }, p.department.id, undefined, { correlationId: shareId });
     }
     return { share: share!, items };
   }

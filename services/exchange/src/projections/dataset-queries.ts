@@ -1,5 +1,6 @@
 import type { ExchangeEvent } from '@govmesh/contracts/avro';
 import { forbidden, notFound, type AggregateStore, type Database, type Principal } from '@govmesh/backbone';
+import { datasetId } from '../commands/exchange-commands.ts';
 import { SCHEMA } from '../events/topics.ts';
 import type { EntryCatalog } from './catalog-view.ts';
 
@@ -56,7 +57,7 @@ export class DatasetQueries {
     const oversight = p.department.roles.includes('competent') || p.department.roles.includes('auditor');
     if (p.department.id !== entry.provider && !oversight) throw forbidden(`the dataset of entry ${entryId} is read by its provider ${entry.provider}, the competent department and auditors`, 'SEC-14');
     const history: DatasetVersionInfo[] = [];
-    for (const stored of await this.#store.load<ExchangeEvent>(entryId)) {
+    for (const stored of await this.#store.load<ExchangeEvent>(datasetId(entryId))) {
       const e = stored.event;
       if (e.type !== 'DatasetVersionLoaded') continue;
       const d = e.data;
