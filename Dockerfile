@@ -53,6 +53,8 @@ COPY package.json package-lock.json ./
 COPY packages ./packages
 COPY services ./services
 COPY schemas ./schemas
+# The .proto files: gRPC server reflection serves them (grpcurl needs no copy of its own).
+COPY proto ./proto
 # The services listen on HTTP_PORT and GRPC_PORT (the chart uses 8080 and 9090) on HOST; the
 # defaults of both ports are 0 (any free port) and of HOST 127.0.0.1, so set all three.
 ENV HOST=0.0.0.0 \

@@ -12,8 +12,9 @@ import { unary } from './grpc.ts';
 // id gave INTERNAL (PostgreSQL cannot hold it) and in content reached the event store.
 const keys = generateTokenKeys();
 const authenticator = new Authenticator(new TokenVerifier(keys.publicKeyPem, 'p'), new Directory([{ id: 'd1', name: 'Dept', platform: 'p', level: 'ministry', regionCode: '1', roles: ['provider'] }]), systemClock);
-const call = (request: unknown) => {
+const call = (request: unknown, requestId?: string) => {
   const metadata = new grpc.Metadata();
+  if (requestId !== undefined) metadata.set('x-request-id', requestId);
   metadata.set('authorization', `Bearer ${issueToken(keys.privateKeyPem, { sub: 'd1', plt: 'p', ttlSeconds: 60 })}`);
   let reached = false;
   const handler = unary<unknown, object>('Test', authenticator, pino({ level: 'silent' }), async () => {
@@ -36,4 +37,22 @@ test('EDGE: a gRPC request with a NUL or a lone surrogate in any field is INVALI
   const fine = await call({ entryId: 'e-1', content: { name: '人口 😀' } });
   assert.equal(fine.err, null);
   assert.equal(fine.reached, true);
+});
+
+test('EDGE: a gRPC error carries the same problem detail as REST in trailing metadata: x-problem-bin (code, title, detail, field violations with their descriptions, request id) and x-request-id, the client\'s own when well-formed', async () => {
+  const { err } = await call({ content: { name: '人口\u0000' } }, 'req-1234-abcd');
+  assert.equal(err?.metadata?.get('x-request-id')[0], 'req-1234-abcd');
+  const raw = err?.metadata?.get('x-problem-bin')[0];
+  assert.ok(Buffer.isBuffer(raw), 'x-problem-bin is binary metadata (UTF-8 JSON)');
+  const problem = JSON.parse((raw as Buffer).toString('utf8')) as Record<string, any>;
+  assert.equal(problem['code'], 'GOV_ERR_INPUT_INVALID');
+  assert.equal(problem['status'], 400);
+  assert.equal(problem['requestId'], 'req-1234-abcd');
+  assert.deepEqual(problem['violations'].map((v: { field: string }) => v.field), ['content.name']);
+  assert.equal(typeof problem['violations'][0].description, 'string');
+  // Without one, the server makes one up, the same in the metadata and in the problem.
+  const fresh = await call({ entryId: 'e-1\u0000' });
+  const id = fresh.err?.metadata?.get('x-request-id')[0];
+  assert.match(String(id), /^[0-9a-f-]{36}$/);
+  assert.equal(JSON.parse((fresh.err?.metadata?.get('x-problem-bin')[0] as Buffer).toString('utf8'))['requestId'], id);
 });

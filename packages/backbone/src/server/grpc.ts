@@ -1,20 +1,32 @@
+import { readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import grpc from '@grpc/grpc-js';
+import protoLoader from '@grpc/proto-loader';
+import { ReflectionService } from '@grpc/reflection';
+import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
 import { textViolations } from '../avro/text.ts';
 import { asGovError, ERROR_TABLE, inputInvalid } from '../errors/errors.ts';
+import { toProblem } from '../errors/problem.ts';
 import type { Authenticator, Principal } from '../identity/principal.ts';
 import type { Logger } from '../telemetry/logging.ts';
 import { context, inSpan, SpanKind } from '../telemetry/tracing.ts';
+import { requestIdOf } from './edge.ts';
 
 /**
  * The gRPC edge: wraps unary handlers so that each call is authenticated from the
  * `authorization` metadata, traced, and every error leaves as a gRPC status whose message names
- * the field, with the stable code and fields in trailing metadata (x-error-code, x-error-fields).
+ * the field, with the stable code and fields in trailing metadata (x-error-code, x-error-fields),
+ * the REST edge's whole problem (x-problem-bin: UTF-8 JSON with violations and requestId) and
+ * x-request-id (the caller's when well-formed, else a new one; it is in the logs too).
  */
 export type UnaryImpl<Req, Res> = (req: Req, principal: Principal) => Promise<Res>;
 
 export const unary =
   <Req, Res>(name: string, authenticator: Authenticator, logger: Logger, impl: UnaryImpl<Req, Res>): grpc.handleUnaryCall<Req, Res> =>
   (call, callback) => {
+    const given = call.metadata.get('x-request-id')[0];
+    const requestId = requestIdOf(typeof given === 'string' ? given : undefined);
     void inSpan(`grpc ${name}`, SpanKind.SERVER, context.active(), { 'rpc.system': 'grpc', 'rpc.method': name }, async () => {
       try {
         const auth = call.metadata.get('authorization')[0];
@@ -25,15 +37,79 @@ export const unary =
         callback(null, await impl(call.request, principal));
       } catch (err) {
         const e = asGovError(err);
-        if (e.code === 'GOV_ERR_INTERNAL') logger.error({ err, method: name }, 'grpc call failed');
+        if (e.code === 'GOV_ERR_INTERNAL') logger.error({ err, method: name, requestId }, 'grpc call failed');
         const md = new grpc.Metadata();
         md.set('x-error-code', e.code);
         if (e.rule !== undefined) md.set('x-error-rule', e.rule);
         if (e.violations.length > 0) md.set('x-error-fields', e.violations.map((v) => v.field).join(','));
+        // The REST edge's problem+json, whole (descriptions may be any text: binary metadata, UTF-8 JSON).
+        md.set('x-request-id', requestId);
+        md.set('x-problem-bin', Buffer.from(JSON.stringify({ ...toProblem(e, name), requestId }), 'utf8'));
         callback({ code: ERROR_TABLE[e.code].grpcStatus, details: e.code === 'GOV_ERR_INTERNAL' ? 'internal error' : `${e.code}: ${e.message}`, metadata: md });
       }
     });
   };
+
+/**
+ * What gRPC clients and Kubernetes expect of a server (issue 13): the standard health service
+ * `grpc.health.v1.Health` (Check and Watch, for the server "" and for the service by name),
+ * SERVING exactly when `ready` says so (the runtime passes /readyz's checks), polled every
+ * `pollMs`; and server reflection (v1 and v1alpha) from the service's .proto files under
+ * `protoRoot`, so grpcurl and Postman need no .proto files. `stop` reports NOT_SERVING first.
+ */
+export const serveStandardServices = (
+  server: grpc.Server,
+  opts: { definition: grpc.ServiceDefinition; protoRoot: string; ready: () => Promise<boolean>; pollMs?: number },
+): { refresh(): Promise<void>; stop(): void } => {
+  const path = Object.values(opts.definition)[0]?.path ?? '';
+  const service = path.split('/')[1] ?? '';
+  const pkg = service.slice(0, service.lastIndexOf('.'));
+  const names = ['', service];
+  const health = new HealthImplementation(Object.fromEntries(names.map((n) => [n, 'NOT_SERVING' as ServingStatus])));
+  // Watch streams are tracked so that a stop can end them after NOT_SERVING: an open stream would
+  // otherwise hold the server's graceful shutdown for its whole grace period.
+  const watches = new Set<grpc.ServerWritableStream<unknown, unknown>>();
+  health.addToServer({
+    addService: (definition, impl) =>
+      server.addService(definition, {
+        ...impl,
+        watch: (call: grpc.ServerWritableStream<unknown, unknown>) => {
+          watches.add(call);
+          call.on('cancelled', () => watches.delete(call));
+          (impl['watch'] as grpc.handleServerStreamingCall<unknown, unknown>)(call);
+        },
+      }),
+  });
+  const require = createRequire(import.meta.url);
+  const healthProto = join(dirname(require.resolve('grpc-health-check/package.json')), 'proto/health/v1/health.proto');
+  const dir = join(opts.protoRoot, ...pkg.split('.'));
+  const files = readdirSync(dir).filter((f) => f.endsWith('.proto')).map((f) => join(dir, f));
+  new ReflectionService(protoLoader.loadSync([...files, healthProto], { includeDirs: [opts.protoRoot] })).addToServer(server);
+  let current: ServingStatus = 'NOT_SERVING';
+  let stopped = false;
+  const set = (status: ServingStatus) => {
+    if (status === current) return;
+    current = status;
+    for (const n of names) health.setStatus(n, status);
+  };
+  const refresh = async () => {
+    const ok = await opts.ready().catch(() => false);
+    if (!stopped) set(ok ? 'SERVING' : 'NOT_SERVING');
+  };
+  const timer = setInterval(() => void refresh(), opts.pollMs ?? 2000);
+  timer.unref();
+  void refresh();
+  return {
+    refresh,
+    stop: () => {
+      stopped = true;
+      clearInterval(timer);
+      set('NOT_SERVING');
+      for (const call of watches) call.end();
+      watches.clear();
+    },
+  };
+};
 
 export const startGrpcServer = async (host: string, port: number, register: (server: grpc.Server) => void): Promise<{ server: grpc.Server; port: number }> => {
   const server = new grpc.Server();

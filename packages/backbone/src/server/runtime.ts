@@ -24,7 +24,7 @@ import { COVERAGE_WARNING_DAYS, WorkingCalendar } from '../time/calendar.ts';
 import client from 'prom-client';
 import { systemClock, type Clock } from '../time/clock.ts';
 import { createHttpServer, type Readiness } from './http.ts';
-import { startGrpcServer, stopGrpcServer } from './grpc.ts';
+import { serveStandardServices, startGrpcServer, stopGrpcServer } from './grpc.ts';
 import { REPO_ROOT } from './main.ts';
 
 /** The config keys every service has, with defaults found from the repository root. */
@@ -84,6 +84,7 @@ export class ServiceRuntime {
   #kafkaReady: { at: number; ok: boolean } = { at: 0, ok: false };
   #http: FastifyInstance | undefined;
   #grpc: grpc.Server | undefined;
+  #grpcHealth: { stop(): void } | undefined;
   #stopped = false;
 
   private constructor(config: ServiceConfig, opts: RuntimeOptions, platformFile: PlatformFile, calendar: WorkingCalendar, db: Database, kafka: kafkajs.Kafka, producer: kafkajs.Producer, admin: kafkajs.Admin, logger: Logger) {
@@ -294,7 +295,11 @@ export class ServiceRuntime {
     await http.register(api.routes);
     const httpUrl = await http.listen({ host: this.#config.HOST, port: this.#config.HTTP_PORT });
     this.#http = http;
-    const g = await startGrpcServer(this.#config.HOST, this.#config.GRPC_PORT, (s) => s.addService(api.grpc.definition, api.grpc.implementation));
+    // grpc.health.v1.Health is SERVING exactly when /readyz is 200; reflection serves the .proto files.
+    const g = await startGrpcServer(this.#config.HOST, this.#config.GRPC_PORT, (s) => {
+      s.addService(api.grpc.definition, api.grpc.implementation);
+      this.#grpcHealth = serveStandardServices(s, { definition: api.grpc.definition, protoRoot: `${REPO_ROOT}proto`, ready: async () => Object.values((await this.readiness()).checks).every(Boolean) });
+    });
     this.#grpc = g.server;
     const grpcAddress = `${this.#config.HOST}:${g.port}`;
     this.logger.info({ httpUrl, grpcPort: g.port, platform: this.platform }, `${this.#config.SERVICE_NAME} service started`);
@@ -360,6 +365,7 @@ export class ServiceRuntime {
         this.logger.warn({ err, step: name }, 'stop step failed; going on');
       }
     };
+    this.#grpcHealth?.stop();
     await step('http', async () => this.#http?.close());
     await step('grpc', async () => (this.#grpc === undefined ? undefined : stopGrpcServer(this.#grpc, this.#config.SHUTDOWN_GRACE_MS)));
     // Together: each waits for its fetch in flight and leaves its group.
