@@ -117,9 +117,9 @@ export const requestGrpcService = (deps: { commands: RequestCommands; queries: R
       const res = await queries.search(p, { requester: r.requester, provider: r.provider, status: r.status, overdueOnly: r.overdueOnly, limit: r.limit, offset: r.offset });
       return { shares: res.shares.map(view), total: res.total };
     }),
-    getRequestableEntry: u('GetRequestableEntry', async (r: pb.GetRequestableEntryRequest) => {
+    getRequestableEntry: u('GetRequestableEntry', async (r: pb.GetRequestableEntryRequest, p) => {
       if (r.entryId.trim() === '') throw inputInvalid([{ field: 'entry_id', description: 'required' }]);
-      const e = await deps.catalog.snapshot(r.entryId);
+      const e = await deps.catalog.snapshotFor(p, r.entryId);
       if (e === null) throw notFound('catalog entry', r.entryId);
       return {
         entryId: e.entryId,

@@ -214,8 +214,7 @@ export const requestRoutes = (deps: { commands: RequestCommands; queries: Reques
       '/v1/requestable-entries/:entryId',
       { schema: { tags, summary: "The request service's view of a catalog entry: published or not, its versions' items and methods", params: { type: 'object', required: ['entryId'], properties: { entryId: idSchema } } } },
       async (req) => {
-        req.principal();
-        const entry = await deps.catalog.snapshot(req.params.entryId);
+        const entry = await deps.catalog.snapshotFor(req.principal(), req.params.entryId);
         if (entry === null) throw notFound('catalog entry', req.params.entryId);
         return entry;
       },

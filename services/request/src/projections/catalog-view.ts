@@ -1,5 +1,5 @@
 import { CatalogEventNamespace, CatalogEventTypes, type CatalogEvent, type ShareAttribute, type ShareMethod } from '@govmesh/contracts/avro';
-import { byType, type Database, type Projection } from '@govmesh/backbone';
+import { byType, type Database, type Principal, type Projection } from '@govmesh/backbone';
 import type { CatalogSnapshot } from '../domain/content.ts';
 import { RequestableEntryView, RequestableVersionView } from './read-model.ts';
 
@@ -51,6 +51,16 @@ export class CatalogView {
   readonly #db: Database;
   constructor(db: Database) {
     this.#db = db;
+  }
+
+  /**
+   * The entry as a department may see it (issue 13, defect 8): a never-published entry (its draft
+   * name) only to its provider and the platform's competent department; null otherwise.
+   */
+  async snapshotFor(viewer: Principal, entryId: string): Promise<CatalogSnapshot | null> {
+    const s = await this.snapshot(entryId);
+    if (s === null || s.latestVersion > 0) return s;
+    return viewer.department.id === s.provider || viewer.department.roles.includes('competent') ? s : null;
   }
 
   /** The entry, the version asked for (0 = the latest) and the current one; null when the entry is unknown here. */
