@@ -20,7 +20,7 @@ import { Deployment } from 'kubernetes-models/apps/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, Service, ServiceAccount } from 'kubernetes-models/v1';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
-import { loadPlatformSchedules, parsePlatformFile } from '../../packages/backbone/src/identity/platform.ts';
+import { loadPlatformSchedules, parsePlatformFile, tokenKeys } from '../../packages/backbone/src/identity/platform.ts';
 import { TEST_SCHEDULE_2027_PATH } from '../../packages/backbone/src/testing/calendar.ts';
 import { OUTPUTS, renderPlainManifests } from '../../deploy/k8s/render.ts';
 
@@ -349,6 +349,16 @@ describe('national platform, chart defaults (ci/national-values.yaml)', () => {
       assert.deepEqual(volume.configMap.items, [{ key: 'platform.json', path: path.slice(mount.mountPath.length + 1) }]);
       assert.match(dep.spec.template.metadata.annotations['checksum/platform'], /^[0-9a-f]{64}$/, 'a platform change rolls the pods');
     }
+  });
+
+  test('SEC-14: during a token key rotation the platform file lists the second key (platform.additionalTokenPublicKeyPems), and the services accept both; a private key is refused', () => {
+    const next = '-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n-----END PUBLIC KEY-----\n';
+    const rotating = template(FIXTURES.national, '--set-json', `platform.additionalTokenPublicKeyPems=${JSON.stringify([next])}`);
+    const file = JSON.parse(named(rotating, 'ConfigMap', 'gm-govmesh-platform').data?.['platform.json'] ?? 'null');
+    assert.deepEqual(tokenKeys(parsePlatformFile(file, 'rendered platform.json')), [file.auth.tokenPublicKeyPem, next]);
+    // Without one, the auth section is the development platform's (checked above): no empty list.
+    assert.deepEqual(Object.keys(JSON.parse(named(docs, 'ConfigMap', 'gm-govmesh-platform').data?.['platform.json'] ?? 'null').auth), ['tokenPublicKeyPem']);
+    assert.match(templateFails(FIXTURES.national, '--set-json', 'platform.additionalTokenPublicKeyPems=["-----BEGIN PRIVATE KEY-----"]'), /additionalTokenPublicKeyPems\.0: Does not match pattern/);
   });
 
   test('audit: the ledger key Secret is mounted read-only, LEDGER_SIGNING_KEY_FILE points at it, no dev key', () => {

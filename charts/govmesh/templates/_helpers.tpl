@@ -92,6 +92,9 @@ as pretty JSON.
   "calendar" $calendar
   "auth" (dict "tokenPublicKeyPem" (required "platform.tokenPublicKeyPem is required" $p.tokenPublicKeyPem))
 -}}
+{{- if $p.additionalTokenPublicKeyPems -}}
+{{- $_ := set $file.auth "additionalTokenPublicKeyPems" $p.additionalTokenPublicKeyPems -}}
+{{- end -}}
 {{- toPrettyJson $file -}}
 {{- end -}}
 
