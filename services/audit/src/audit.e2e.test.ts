@@ -121,7 +121,7 @@ describe('the ledger of a platform', () => {
     for (const check of ['files', 'checkpoints', 'consistency', 'entries', 'roots', 'inclusion', 'completeness', 'events']) {
       assert.ok(lines.some((l) => l.startsWith(`PASS ${check}:`)), `${check}\n${lines.join('\n')}`);
     }
-    assert.ok(lines.includes(`lifecycle ${shareId}: 10 events, linked ${entryId}`), lines.join('\n'));
+    assert.ok(lines.includes(`lifecycle ${shareId} (request): 10 events, linked ${entryId}`), lines.join('\n'));
     assert.ok(lines.some((l) => /^ {2}#\d+ .* request ShareRequestApproved v4 .* -> APPROVED \[included\]/.test(l)), lines.join('\n'));
     assert.ok(lines.some((l) => /^ {4}request: APPROVED after ShareRequestApproved at \S+ \(entry \d+\)$/.test(l)), lines.join('\n'));
     assert.ok(lines.some((l) => /^ {4}catalog: PUBLISHED after CatalogEntryPublished/.test(l)), lines.join('\n'));
