@@ -38,11 +38,18 @@ export const gradedContent = (): CatalogEntryContent =>
  */
 export const startTestMesh = async (clock: Clock, exchangeEnv: Record<string, string> = {}) => {
   const platform: TestPlatform = testPlatform();
-  const [{ service: catalog }, { service: request }, { service: exchange }] = await Promise.all([
-    startTestCatalog({ clock, platform }),
-    startTestRequest({ clock, platform }),
-    startTestExchange({ clock, platform, env: exchangeEnv }),
-  ]);
+  const started = await Promise.allSettled([startTestCatalog({ clock, platform }), startTestRequest({ clock, platform }), startTestExchange({ clock, platform, env: exchangeEnv })] as const);
+  const failed = started.find((s) => s.status === 'rejected');
+  if (failed !== undefined) {
+    // Stop what did start, or its consumers and servers keep the test process alive.
+    await Promise.all(started.map((s) => (s.status === 'fulfilled' ? s.value.service.stop() : undefined)));
+    throw (failed as PromiseRejectedResult).reason;
+  }
+  const [{ service: catalog }, { service: request }, { service: exchange }] = started.map((s) => (s as PromiseFulfilledResult<unknown>).value) as [
+    Awaited<ReturnType<typeof startTestCatalog>>,
+    Awaited<ReturnType<typeof startTestRequest>>,
+    Awaited<ReturnType<typeof startTestExchange>>,
+  ];
   const as = (dept: string, svc: { httpUrl: string } = exchange) => restAs(svc.httpUrl, platform.token(dept));
   return { platform, catalog, request, exchange, as, stop: async () => Promise.all([exchange.stop(), request.stop(), catalog.stop()]) };
 };

@@ -55,15 +55,27 @@ export const exchangeRoutes = (deps: { commands: ExchangeCommands; datasets: Dat
         const declared = Number(req.headers['content-length'] ?? 0);
         if (declared > deps.uploadMaxBytes) throw new GovError('GOV_ERR_BODY_TOO_LARGE', `the upload is over the ${deps.uploadMaxBytes}-byte limit: nothing of it was loaded`, { violations: [{ field: 'body', description: `at most ${deps.uploadMaxBytes} bytes` }] });
         const counter = { bytes: 0 };
-        const body = bounded(req.raw, deps.uploadMaxBytes, counter);
-        const result = await commands.load(p, req.params.entryId, {
-          key: req.query.key ?? '',
-          ...(req.query.loadId === undefined ? {} : { loadId: req.query.loadId }),
-          format: type === NDJSON ? 'NDJSON' : 'CSV',
-          bytes: () => counter.bytes,
-          rows: (fields, keyItem) => (type === NDJSON ? ndjsonRows(body, fields, keyItem) : csvRows(body, fields, keyItem)),
-        });
-        return reply.status(result.replayed ? 200 : 201).send(result);
+        // Not destroyed when reading stops early (a bound, too many bad rows): the answer must still reach the client.
+        const body = bounded(req.raw.iterator({ destroyOnReturn: false }), deps.uploadMaxBytes, counter);
+        try {
+          const result = await commands.load(p, req.params.entryId, {
+            key: req.query.key ?? '',
+            ...(req.query.loadId === undefined ? {} : { loadId: req.query.loadId }),
+            format: type === NDJSON ? 'NDJSON' : 'CSV',
+            bytes: () => counter.bytes,
+            rows: (fields, keyItem) => (type === NDJSON ? ndjsonRows(body, fields, keyItem) : csvRows(body, fields, keyItem)),
+          });
+          return reply.status(result.replayed ? 200 : 201).send(result);
+        } catch (err) {
+          if (!req.raw.complete) {
+            // The rest of the body is read and dropped (a client sending it would not read the
+            // answer otherwise), for at most 30 s; the connection is not reused.
+            void reply.header('connection', 'close');
+            req.raw.resume();
+            setTimeout(() => req.raw.destroy(), 30_000).unref();
+          }
+          throw err;
+        }
       },
     );
 
@@ -122,14 +134,17 @@ export const exchangeRoutes = (deps: { commands: ExchangeCommands; datasets: Dat
         while (sent < limit) {
           const page = await datasets.page(share.entryId, after, Math.min(PAGE, limit - sent), changedSince);
           if (page.rows.length === 0) return;
+          // One write per page, not per record.
+          let chunk = '';
           for (const r of page.rows) {
             after = BigInt(r.seq);
             if (r.data === null) {
               // A deletion names its record only if the key item is approved (masked like any item).
-              if (keyMasker !== null) yield `${JSON.stringify({ cursor: r.seq, deleted: keyMasker({ [current.keyItem]: r.key }) })}\n`;
-            } else yield `${JSON.stringify({ cursor: r.seq, record: masker(r.data) })}\n`;
+              if (keyMasker !== null) chunk += `${JSON.stringify({ cursor: r.seq, deleted: keyMasker({ [current.keyItem]: r.key }) })}\n`;
+            } else chunk += `${JSON.stringify({ cursor: r.seq, record: masker(r.data) })}\n`;
             sent += 1;
           }
+          yield chunk;
           // SUS-03: a share cut while its stream runs is cut here, between pages.
           await commands.recheck(p, share.shareId, 'API', deps.clock.now());
         }

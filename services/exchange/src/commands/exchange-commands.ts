@@ -19,7 +19,7 @@ export const deliveryId = (shareId: string): string => `delivery:${shareId}`;
 
 /** The most row errors a refused load reports; reading stops there. */
 export const MAX_LOAD_ERRORS = 100;
-const STAGE_BATCH = 1000;
+const STAGE_BATCH = 5000;
 
 export interface LoadResult {
   entryId: string;
@@ -119,29 +119,40 @@ export class ExchangeCommands {
     let batch: { line: number; key: string; op: string; data: string | null }[] = [];
     let count = 0;
     let badLines = 0;
+    // One batch is written while the next is parsed.
+    let inFlight: Promise<void> = Promise.resolve();
     const flush = async () => {
+      await inFlight;
       if (batch.length === 0) return;
-      await this.#db.query(
-        `insert into ${SCHEMA}.dataset_staging (load_id, line, record_key, op, data) select $1, * from unnest($2::int[], $3::text[], $4::text[], $5::jsonb[])`,
-        [loadId, batch.map((r) => r.line), batch.map((r) => r.key), batch.map((r) => r.op), batch.map((r) => r.data)],
-      );
+      const b = batch;
       batch = [];
-      this.#failpoints.hit('load.staging', loadId);
+      inFlight = this.#db
+        .query(
+          `insert into ${SCHEMA}.dataset_staging (load_id, line, record_key, op, data) select $1, * from unnest($2::int[], $3::text[], $4::text[], $5::text[])`,
+          [loadId, b.map((r) => r.line), b.map((r) => r.key), b.map((r) => r.op), b.map((r) => r.data)],
+        )
+        .then(() => this.#failpoints.hit('load.staging', loadId));
+      // Handled when awaited; never an unhandled rejection in between.
+      inFlight.catch(() => undefined);
     };
-    for await (const parsed of rows) {
-      if ('violations' in parsed) {
-        badLines += 1;
-        errors.push(...parsed.violations.slice(0, MAX_LOAD_ERRORS - errors.length));
-        if (errors.length >= MAX_LOAD_ERRORS) break;
-        continue;
+    try {
+      for await (const parsed of rows) {
+        if ('violations' in parsed) {
+          badLines += 1;
+          errors.push(...parsed.violations.slice(0, MAX_LOAD_ERRORS - errors.length));
+          if (errors.length >= MAX_LOAD_ERRORS) break;
+          continue;
+        }
+        count += 1;
+        if (errors.length > 0) continue;
+        const r = parsed.row;
+        batch.push({ line: parsed.line, key: r.key, op: r.op, data: r.op === 'upsert' ? JSON.stringify(r.record) : null });
+        if (batch.length >= STAGE_BATCH) await flush();
       }
-      count += 1;
-      if (errors.length > 0) continue;
-      const r = parsed.row;
-      batch.push({ line: parsed.line, key: r.key, op: r.op, data: r.op === 'upsert' ? JSON.stringify(r.record) : null });
-      if (batch.length >= STAGE_BATCH) await flush();
+      if (errors.length === 0) await flush();
+    } finally {
+      await inFlight;
     }
-    if (errors.length === 0) await flush();
     if (errors.length === 0) errors.push(...(await this.#duplicates(loadId)));
     if (errors.length > 0) {
       const more = errors.length >= MAX_LOAD_ERRORS ? ` (reading stopped at the first ${MAX_LOAD_ERRORS} errors)` : '';
@@ -178,7 +189,7 @@ export class ExchangeCommands {
   async #merge(tx: Tx, entryId: string, loadId: string, version: number, keyItem: string, recordCount: number): Promise<void> {
     await tx.query(
       `insert into ${SCHEMA}.dataset_records (entry_id, record_key, data, changed_version)
-       select $2, record_key, data, $3 from ${SCHEMA}.dataset_staging where load_id = $1
+       select $2, record_key, data::jsonb, $3 from ${SCHEMA}.dataset_staging where load_id = $1
        on conflict (entry_id, record_key) do update set data = excluded.data, changed_version = excluded.changed_version, seq = nextval('${SCHEMA}.dataset_record_seq')`,
       [loadId, entryId, version],
     );

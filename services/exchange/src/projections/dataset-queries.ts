@@ -78,12 +78,13 @@ export class DatasetQueries {
    * changed in a later dataset version, deletions included (data null).
    */
   async page(entryId: string, afterSeq: bigint, limit: number, changedSince: number | null): Promise<RecordPage> {
-    const rows = await this.#db.query<{ seq: string; record_key: string; data: Record<string, unknown> | null }>(
+    // Ordered by the bigint column (an alias named seq would order the text: '10' < '9'), along the (entry_id, seq) index.
+    const rows = await this.#db.query<{ pos: string; record_key: string; data: Record<string, unknown> | null }>(
       changedSince === null
-        ? `select seq::text as seq, record_key, data from ${SCHEMA}.dataset_records where entry_id = $1 and seq > $2 and data is not null order by seq limit $3`
-        : `select seq::text as seq, record_key, data from ${SCHEMA}.dataset_records where entry_id = $1 and seq > $2 and changed_version > $4 order by seq limit $3`,
+        ? `select seq::text as pos, record_key, data from ${SCHEMA}.dataset_records where entry_id = $1 and seq > $2 and data is not null order by seq limit $3`
+        : `select seq::text as pos, record_key, data from ${SCHEMA}.dataset_records where entry_id = $1 and seq > $2 and changed_version > $4 order by seq limit $3`,
       changedSince === null ? [entryId, afterSeq.toString(), limit] : [entryId, afterSeq.toString(), limit, changedSince],
     );
-    return { rows: rows.map((r) => ({ seq: r.seq, key: r.record_key, data: r.data })) };
+    return { rows: rows.map((r) => ({ seq: r.pos, key: r.record_key, data: r.data })) };
   }
 }

@@ -118,4 +118,9 @@ export const readModelMigrations: Migration[] = [
       );
       create index dataset_staging_load on ${SCHEMA}.dataset_staging (load_id, record_key);`,
   },
+  {
+    // Staged rows keep the JSON text: it is parsed once, when a load is merged.
+    id: '0004_exchange_staging_text',
+    sql: `alter table ${SCHEMA}.dataset_staging alter column data type text using data::text;`,
+  },
 ];
