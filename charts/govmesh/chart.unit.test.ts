@@ -361,6 +361,19 @@ describe('national platform, chart defaults (ci/national-values.yaml)', () => {
     assert.match(templateFails(FIXTURES.national, '--set-json', 'platform.additionalTokenPublicKeyPems=["-----BEGIN PRIVATE KEY-----"]'), /additionalTokenPublicKeyPems\.0: Does not match pattern/);
   });
 
+  test('exchange: the masking key Secret is mounted read-only, MASKING_KEY_FILE points at it, never the development key', () => {
+    const dep = named(docs, 'Deployment', 'gm-govmesh-exchange');
+    const pod = dep.spec.template.spec;
+    const volume = pod.volumes.find((v: { secret?: { secretName: string } }) => v.secret?.secretName === 'govmesh-exchange-masking-key');
+    assert.ok(volume, 'the masking key Secret is a volume');
+    assert.deepEqual(volume.secret.items, [{ key: 'masking.key', path: 'masking.key' }]);
+    const mount = pod.containers[0].volumeMounts.find((m: { name: string }) => m.name === volume.name);
+    assert.equal(mount.readOnly, true);
+    assert.equal(envValue(dep, 'MASKING_KEY_FILE'), `${mount.mountPath}/masking.key`);
+    assert.equal(envValue(dep, 'MASKING_DEV_KEY'), 'false', 'pseudonyms are never keyed by the development key in a cluster');
+    assert.equal(envValue(dep, 'UPLOAD_MAX_BYTES'), '1073741824');
+  });
+
   test('audit: the ledger key Secret is mounted read-only, LEDGER_SIGNING_KEY_FILE points at it, no dev key', () => {
     const dep = named(docs, 'Deployment', 'gm-govmesh-audit');
     const pod = dep.spec.template.spec;
@@ -628,6 +641,7 @@ describe('bad values are refused', () => {
     ['same HTTP and gRPC port', ['--set', 'config.grpcPort=8080'], /config\.httpPort and config\.grpcPort must differ/],
     ['no database Secret', ['--set', 'database.urlSecret.name='], /database\.urlSecret\.name .*is required/],
     ['audit without its signing key Secret', ['--set', 'services.audit.config.signingKeySecret.name='], /signingKeySecret\.name is required when the audit service is enabled/],
+    ['exchange without its masking key Secret', ['--set', 'services.exchange.config.maskingKeySecret.name='], /maskingKeySecret\.name is required when the exchange service is enabled/],
     ['Strimzi without a cluster', ['--set', 'kafka.strimzi.enabled=true'], /kafka\.strimzi\.cluster is required/],
     ['min.insync.replicas above the replicas', ['--set', 'kafka.strimzi.enabled=true', '--set', 'kafka.strimzi.cluster=k', '--set', 'kafka.topics.minInsyncReplicas=4'], /minInsyncReplicas must not exceed/],
     ['no Kafka at all', ['--set-json', 'kafka.brokers=[]'], /kafka\.brokers is required/],

@@ -47,6 +47,7 @@ annotations:
 {{- define "govmesh.platformMountPath" -}}/etc/govmesh/platform{{- end -}}
 {{- define "govmesh.auditKeyMountPath" -}}/var/run/secrets/govmesh/ledger{{- end -}}
 {{- define "govmesh.witnessKeyMountPath" -}}/var/run/secrets/govmesh/witness{{- end -}}
+{{- define "govmesh.maskingKeyMountPath" -}}/var/run/secrets/govmesh/masking{{- end -}}
 {{- define "govmesh.schemasDir" -}}/app/schemas{{- end -}}
 
 {{/* KAFKA_BROKERS: kafka.brokers, or the Strimzi bootstrap Service when Strimzi is on. */}}
@@ -158,6 +159,15 @@ FAILPOINTS is a test-only switch: never rendered, and refused in extraEnv.
 {{- if eq $name "request" }}
 - name: UNCONDITIONAL_AUTO_GRANT
   value: {{ $svc.config.unconditionalAutoGrant | toString | quote }}
+{{- end }}
+{{- if eq $name "exchange" }}
+- name: UPLOAD_MAX_BYTES
+  value: {{ $svc.config.uploadMaxBytes | int64 | quote }}
+- name: MASKING_KEY_FILE
+  value: {{ printf "%s/%s" (include "govmesh.maskingKeyMountPath" $) $svc.config.maskingKeySecret.key | quote }}
+{{- /* Never pseudonymise with the development key in a cluster: a missing key must fail the start. */}}
+- name: MASKING_DEV_KEY
+  value: "false"
 {{- end }}
 {{- if eq $name "audit" }}
 {{- $a := $svc.config }}

@@ -41,6 +41,8 @@ const maskingKey = (config: ExchangeConfig, logger: Logger): Uint8Array => {
  * nothing below reads the environment. `overrides` lets tests pass a controlled clock.
  */
 export const startExchangeService = async (config: ExchangeConfig, overrides: { clock?: Clock; logger?: Logger } = {}): Promise<ExchangeService> => {
+  // Checked before anything connects.
+  if (config.MASKING_KEY_FILE === '' && !config.MASKING_DEV_KEY) throw new GovError('GOV_ERR_CONFIG_INVALID', 'MASKING_KEY_FILE is required (MASKING_DEV_KEY=false): the platform secret that keys pseudonyms');
   const t = exchangeTopics(config.PLATFORM_ID);
   const rt = await ServiceRuntime.start(config, {
     ...overrides,

@@ -6,8 +6,9 @@ export const exchangeConfigSpec = {
   MASKING_KEY_FILE: key({
     kind: 'string',
     default: '',
-    doc: 'file holding the platform secret (at least 32 bytes) that keys the HASH masking rule (pseudonyms); empty: a development key, never in production',
+    doc: 'file holding the platform secret (at least 32 bytes) that keys the HASH masking rule (pseudonyms); empty: the development key, if MASKING_DEV_KEY allows it',
   }),
+  MASKING_DEV_KEY: key({ kind: 'bool', default: true, doc: 'with no MASKING_KEY_FILE, pseudonymise with a fixed development key (false in production: the service then refuses to start without a key file)' }),
 };
 
 export type ExchangeConfig = ConfigOf<typeof exchangeConfigSpec>;
