@@ -67,7 +67,7 @@ const checkExactlyOnce = async (url: string, id: string) => {
 describe('SIGKILL during a publish loses nothing and applies nothing twice', { concurrency: false }, () => {
   for (const failpoint of ['store.before-commit', 'relay.before-send', 'relay.after-send', 'projection.after-commit']) {
     test(`killed at ${failpoint}`, async () => {
-      const id = `crash-${failpoint.replace(/\W/g, '-')}-${uuidv7()}`;
+      const id = `ce-crash-${failpoint.replace(/\W/g, '-')}-${uuidv7()}`;
       let svc = await start();
       await prepareSubmitted(svc.url, id);
       await stopGracefully();

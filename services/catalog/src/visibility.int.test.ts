@@ -37,7 +37,7 @@ test('EDGE: CAT-10: a draft, its assessments and return reasons are seen by its 
   const tag = uuidv7().slice(-12);
   const provider = as('dept-public-security');
   // A draft returned with reasons: never published.
-  const draftId = `e-draft-${tag}`;
+  const draftId = `ce-draft-${tag}`;
   const draft = { ...conditionalContent(), name: `draft-${tag}` };
   for (const step of [
     () => provider.post('/v1/entries', { entryId: draftId, content: draft }),
@@ -48,7 +48,7 @@ test('EDGE: CAT-10: a draft, its assessments and return reasons are seen by its 
     () => as('dept-data-bureau').post(`/v1/entries/${draftId}/return`, { reasons: [`secret reason ${tag}`] }),
   ]) ok(await step());
   // A published entry whose update is under way with new, unpublished content.
-  const pubId = `e-pub-${tag}`;
+  const pubId = `ce-pub-${tag}`;
   await publishOverRest(svc, platform, pubId, { ...conditionalContent(), name: `published-${tag}` });
   ok(await provider.post(`/v1/entries/${pubId}/updates`, { trigger: 'LAW_CHANGE', description: 'new law' }));
   ok(await provider.put(`/v1/entries/${pubId}/content`, { content: { ...conditionalContent(), name: `unpublished-update-${tag}` } }));

@@ -2,7 +2,7 @@ import type kafkajs from 'kafkajs';
 import type { Database } from '../store/database.ts';
 import type { Logger } from '../telemetry/logging.ts';
 import type { BackboneMetrics } from '../telemetry/metrics.ts';
-import { contextFromTraceparent, inSpan, SpanKind } from '../telemetry/tracing.ts';
+import { contextFromTraceparent, inSpan, spanContextOf, SpanKind } from '../telemetry/tracing.ts';
 import { noFailpoints, type Failpoints } from '../testing/failpoints.ts';
 import { BatchLoop } from './batch-loop.ts';
 
@@ -145,12 +145,15 @@ export class OutboxRelay {
       const types = rows.map((r) => r.headers['ce_type'] ?? '').join(',');
       const failpoints = this.#o.failpoints ?? noFailpoints;
       failpoints.hit('relay.before-send', types);
-      // The send span continues the command's trace when the batch holds one command's events.
+      // The send span continues the command's trace when the batch holds one command's events, and
+      // links every command's trace when it holds several (OpenTelemetry's batch-producer convention).
       const parent = traceparents.size === 1 ? contextFromTraceparent([...traceparents][0]) : contextFromTraceparent(undefined);
+      const links = traceparents.size > 1 ? [...traceparents].flatMap((t) => { const c = spanContextOf(t); return c === undefined ? [] : [{ context: c }]; }) : [];
       this.#sendingSince = Date.now();
       try {
         await inSpan(`send ${[...byTopic.keys()].join(',')}`, SpanKind.PRODUCER, parent, { 'messaging.system': 'kafka', 'messaging.batch.message_count': rows.length }, () =>
           producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) }),
+          links,
         );
       } catch (err) {
         for (const topic of byTopic.keys()) metrics.outboxFailures.inc({ topic });

@@ -1,4 +1,4 @@
-import { context, propagation, trace, ROOT_CONTEXT, SpanKind, SpanStatusCode, type Span, type Context } from '@opentelemetry/api';
+import { context, propagation, trace, ROOT_CONTEXT, SpanKind, SpanStatusCode, type Span, type Context, type Link, type SpanContext } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { BasicTracerProvider, BatchSpanProcessor, SimpleSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
@@ -27,9 +27,12 @@ export const tracer = () => trace.getTracer('govmesh');
 export const contextFromTraceparent = (traceparent: string | undefined): Context =>
   traceparent === undefined ? ROOT_CONTEXT : propagation.extract(ROOT_CONTEXT, { traceparent });
 
-/** Runs fn inside a span, recording failures; the span ends when fn settles. */
-export const inSpan = async <T>(name: string, kind: SpanKind, parent: Context, attributes: Record<string, string | number>, fn: (span: Span) => Promise<T>): Promise<T> =>
-  tracer().startActiveSpan(name, { kind, attributes }, parent, async (span) => {
+/** The span context a traceparent names, for a span link (undefined when it names none). */
+export const spanContextOf = (traceparent: string): SpanContext | undefined => trace.getSpanContext(contextFromTraceparent(traceparent));
+
+/** Runs fn inside a span, recording failures; the span ends when fn settles. `links`: other traces the work belongs to. */
+export const inSpan = async <T>(name: string, kind: SpanKind, parent: Context, attributes: Record<string, string | number>, fn: (span: Span) => Promise<T>, links: Link[] = []): Promise<T> =>
+  tracer().startActiveSpan(name, { kind, attributes, links }, parent, async (span) => {
     try {
       return await fn(span);
     } catch (err) {
