@@ -53,7 +53,7 @@ describe('a kill of the exchange during a load', () => {
     const rows = Array.from({ length: 2500 }, (_, i) => person(i));
 
     let svc = await start('load.staging');
-    await waitFor('the exchange knows the entry', async () => (await restAs(svc.url, platform.token(PROVIDER)).get(`/v1/datasets/${entryId}`)).status === 200, 30000);
+    await waitFor('the exchange knows the entry published', async () => (await db.query<{ status: string }>('select status from exchange.catalog_entries where entry_id = $1', [entryId]))[0]?.status === 'PUBLISHED', 30000);
     const killed = await upload(svc.url, entryId, 'nightly-1', rows);
     assert.equal(killed.status, 0, 'the client got no answer');
     assert.equal(await svc.exited, -9);
