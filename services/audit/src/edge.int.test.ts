@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type kafkajs from 'kafkajs';
 import { REPO_ROOT, SchemaRegistry } from '@govmesh/backbone';
-import { testPlatform, unboundedFields, type OpenApiDoc, type TestPlatform } from '@govmesh/backbone/testing';
+import { assertProblem, rawAs, testPlatform, unboundedFields, type OpenApiDoc, type TestPlatform } from '@govmesh/backbone/testing';
 import { restAs } from '../../catalog/src/testing.ts';
 import type { AuditService } from './app.ts';
 import { exportMain } from './cli/export.ts';
@@ -34,18 +34,8 @@ after(async () => {
 });
 
 const auditor = () => restAs(svc.httpUrl, platform.token('dept-audit-office'));
-const raw = async (path: string) => {
-  const res = await fetch(`${svc.httpUrl}${path}`, { headers: { authorization: `Bearer ${platform.token('dept-audit-office')}` } });
-  const text = await res.text();
-  return { status: res.status, headers: res.headers, text, json: () => JSON.parse(text) as { code: string; violations?: { field: string }[]; requestId?: string } };
-};
-const problem = (r: Awaited<ReturnType<typeof raw>>, status: number, code: string, field?: string) => {
-  assert.equal(r.status, status, r.text.slice(0, 300));
-  assert.match(r.headers.get('content-type') ?? '', /^application\/problem\+json/);
-  const p = r.json();
-  assert.equal(p.code, code);
-  if (field !== undefined) assert.ok((p.violations ?? []).some((v) => v.field === field), `names ${field}: ${r.text.slice(0, 300)}`);
-};
+const raw = (path: string) => rawAs(svc.httpUrl, platform.token('dept-audit-office'))('GET', path);
+const problem = assertProblem;
 
 describe('audit edge (issue 13)', () => {
   test('EDGE: VER-09: an event whose Avro string holds invalid UTF-8 (a lone surrogate written as ED A0 80) is ledgered as undecodable and the offline verifier fails it, naming the entry (defect 3)', async () => {

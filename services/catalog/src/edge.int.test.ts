@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import grpc from '@grpc/grpc-js';
 import { ControlledClock, ID_MAX_LENGTH, MAX_EVENT_BYTES, uuidv7 } from '@govmesh/backbone';
-import { unboundedFields, waitFor, type OpenApiDoc, type TestPlatform } from '@govmesh/backbone/testing';
+import { assertProblem, rawAs, unboundedFields, waitFor, type OpenApiDoc, type TestPlatform } from '@govmesh/backbone/testing';
 import * as pb from '@govmesh/contracts/catalog/v1';
 import type { CatalogService } from './app.ts';
 import { conditionalContent } from './domain/fixtures.ts';
@@ -22,24 +22,9 @@ after(async () => {
 });
 
 const provider = () => restAs(svc.httpUrl, platform.token('dept-public-security'));
-/** A raw call: status, headers and the problem body. */
-const raw = async (method: string, path: string, body?: string, contentType = 'application/json') => {
-  const res = await fetch(`${svc.httpUrl}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${platform.token('dept-public-security')}`, ...(body === undefined ? {} : { 'content-type': contentType }) },
-    ...(body === undefined ? {} : { body }),
-  });
-  const text = await res.text();
-  return { status: res.status, headers: res.headers, text, json: () => JSON.parse(text) as { code: string; violations?: { field: string }[]; requestId?: string } };
-};
-const problem = (r: Awaited<ReturnType<typeof raw>>, status: number, code: string, field?: string) => {
-  assert.equal(r.status, status, r.text.slice(0, 300));
-  assert.match(r.headers.get('content-type') ?? '', /^application\/problem\+json/);
-  const p = r.json();
-  assert.equal(p.code, code);
-  if (field !== undefined) assert.ok((p.violations ?? []).some((v) => v.field === field), `names ${field}: ${r.text.slice(0, 300)}`);
-  assert.equal(p.requestId, r.headers.get('x-request-id'));
-};
+/** A raw call of the provider: status, headers and the problem body. */
+const raw = (method: string, path: string, body?: string, contentType = 'application/json') => rawAs(svc.httpUrl, platform.token('dept-public-security'))(method, path, body, contentType);
+const problem = assertProblem;
 const draftBody = (entryId: string, over: Record<string, unknown> = {}) => JSON.stringify({ entryId, content: { ...conditionalContent(), ...over } });
 
 describe('catalog REST edge (issue 13)', () => {

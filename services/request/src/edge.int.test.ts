@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ControlledClock, ID_MAX_LENGTH, uuidv7 } from '@govmesh/backbone';
-import { testPlatform, unboundedFields, waitFor, type OpenApiDoc, type TestPlatform } from '@govmesh/backbone/testing';
+import { assertProblem, rawAs, testPlatform, unboundedFields, waitFor, type OpenApiDoc, type TestPlatform } from '@govmesh/backbone/testing';
 import type { CatalogService } from '../../catalog/src/app.ts';
 import { publishOverRest, restAs, startTestCatalog } from '../../catalog/src/testing.ts';
 import type { RequestService } from './app.ts';
@@ -28,23 +28,8 @@ const REQUESTER = 'dept-civil-affairs';
 const PROVIDER = 'dept-public-security';
 const as = (dept: string) => restAs(svc.httpUrl, platform.token(dept));
 
-const raw = async (dept: string, method: string, path: string, body?: unknown) => {
-  const res = await fetch(`${svc.httpUrl}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${platform.token(dept)}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return { status: res.status, headers: res.headers, text, json: () => JSON.parse(text) as { code: string; violations?: { field: string }[]; requestId?: string } };
-};
-const problem = (r: Awaited<ReturnType<typeof raw>>, status: number, code: string, field?: string) => {
-  assert.equal(r.status, status, r.text.slice(0, 300));
-  assert.match(r.headers.get('content-type') ?? '', /^application\/problem\+json/);
-  const p = r.json();
-  assert.equal(p.code, code);
-  if (field !== undefined) assert.ok((p.violations ?? []).some((v) => v.field === field), `names ${field}: ${r.text.slice(0, 300)}`);
-  assert.equal(p.requestId, r.headers.get('x-request-id'));
-};
+const raw = (dept: string, method: string, path: string, body?: unknown) => rawAs(svc.httpUrl, platform.token(dept))(method, path, body);
+const problem = assertProblem;
 
 const content = (entryId: string, over: Record<string, unknown> = {}) => ({
   entryId,
