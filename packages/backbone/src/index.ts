@@ -65,3 +65,4 @@ export { applyProjection, byType } from './projections/projection.ts';
 export type { Projection, EventHandlers } from './projections/projection.ts';
 export { foldedView, foldedRowProperties } from './projections/folded-view.ts';
 export type { FoldedViewSpec, FoldedRow } from './projections/folded-view.ts';
+export { canonicalJson } from './json/canonical-json.ts';

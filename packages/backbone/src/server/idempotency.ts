@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GovError, inputInvalid } from '../errors/errors.ts';
+import { canonicalJson } from '../json/canonical-json.ts';
 import type { Database, Tx } from '../store/database.ts';
 
 /**
@@ -53,22 +54,15 @@ export const claimPreconditions = async (tx: Tx, schema: string, aggregateId: st
   pre.claimed = i;
 };
 
-/** JSON with sorted keys, so that a retried body hashes the same whatever its key order. */
-const canonical = (v: unknown): string => {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v !== null && typeof v === 'object') {
-    // Only parsed JSON is fingerprinted: a streamed body (an upload) is not a replayable command.
-    if (typeof (v as { pipe?: unknown }).pipe === 'function' || Buffer.isBuffer(v)) throw inputInvalid([{ field: 'headers.idempotency-key', description: 'honoured on JSON commands only, not on streamed bodies' }]);
-    return `{${Object.keys(v)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
+/** Method, route, parameters and body (keys sorted, so a retried body matches whatever its key order). */
+const fingerprintOf = (req: FastifyRequest): string => {
+  // Only parsed JSON is fingerprinted: a streamed body (an upload) is not a replayable command.
+  const body: unknown = req.body;
+  if (body !== null && typeof body === 'object' && (typeof (body as { pipe?: unknown }).pipe === 'function' || Buffer.isBuffer(body))) {
+    throw inputInvalid([{ field: 'headers.idempotency-key', description: 'honoured on JSON commands only, not on streamed bodies' }]);
   }
-  return JSON.stringify(v) ?? 'null';
+  return createHash('sha256').update(`${req.method} ${req.routeOptions.url ?? req.url}\n${canonicalJson(req.params)}\n${canonicalJson(body ?? null)}`).digest('hex');
 };
-
-const fingerprintOf = (req: FastifyRequest): string =>
-  createHash('sha256').update(`${req.method} ${req.routeOptions.url ?? req.url}\n${canonical(req.params)}\n${canonical(req.body ?? null)}`).digest('hex');
 
 const header = (req: FastifyRequest, name: string): string | undefined => {
   const v = req.headers[name];

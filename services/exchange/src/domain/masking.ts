@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { assertNever, inputInvalid } from '@govmesh/backbone';
+import { assertNever, canonicalJson, inputInvalid } from '@govmesh/backbone';
 
 /**
  * Masking by grade (SEC-01, SEC-16): what the exchange does to each data item's value before a
@@ -104,19 +104,8 @@ const maskAddress = (s: string): string => {
   return c.slice(0, cut + 1).join('') + STAR.repeat(3);
 };
 
-/** Canonical text of a value for the keyed pseudonym: a JSON value, keys sorted, so equal values hash equal. */
-const canonical = (v: unknown): string => {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v !== null && typeof v === 'object') {
-    return `{${Object.keys(v)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(v);
-};
-
-export const pseudonym = (value: unknown, key: Uint8Array): string => createHmac('sha256', key).update(canonical(value)).digest('hex').slice(0, 32);
+/** The keyed pseudonym of a value: its canonical JSON (equal values hash equal), HMAC-SHA-256, 32 hex digits. */
+export const pseudonym = (value: unknown, key: Uint8Array): string => createHmac('sha256', key).update(canonicalJson(value)).digest('hex').slice(0, 32);
 
 /** One value under one rule; null stays null (there is nothing to reveal). */
 export const maskValue = (value: unknown, rule: MaskingRule, key: Uint8Array): unknown => {
