@@ -3,6 +3,7 @@ import {
   REPO_ROOT, SchemaRegistry, uuidv7, type Database,
 } from '@govmesh/backbone';
 import { stackEnv } from '@govmesh/backbone/testing';
+import { topicTail } from '../packages/backbone/src/kafka/topic-tail.ts';
 import { CatalogEventNamespace } from '@govmesh/contracts/avro';
 import { conditionalContent } from '../services/catalog/src/domain/fixtures.ts';
 import { startTestCatalog } from '../services/catalog/src/testing.ts';
@@ -31,7 +32,7 @@ export const benchOutboxRelay = async (rows: number): Promise<Figure[]> => {
   await ensureTopics(kafka, [{ topic, retentionMs: 3600_000 }]);
   const producer = createProducer(kafka);
   await producer.connect();
-  const relay = new OutboxRelay({ db, schema, producer, logger, metrics: createMetrics('bench'), batchSize: 1000, pollMs: 5 });
+  const relay = new OutboxRelay({ db, schema, producer, tail: topicTail(kafka), logger, metrics: createMetrics('bench'), batchSize: 1000, pollMs: 5 });
   const t0 = performance.now();
   let sent = 0;
   while (sent < rows) sent += await relay.relayOnce();

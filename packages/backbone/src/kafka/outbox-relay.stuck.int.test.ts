@@ -10,6 +10,7 @@ import { headersToStrings } from '../envelope/envelope.ts';
 import { backboneStack, type BackboneStack } from '../testing/counter.ts';
 import { readTopic, stackEnv, waitFor } from '../testing/stack.ts';
 import { OutboxRelay } from './outbox-relay.ts';
+import { topicTail } from './topic-tail.ts';
 
 let s: BackboneStack;
 let producer: kafkajs.Producer;
@@ -46,7 +47,7 @@ test('HEALTH: a row the broker refuses is visible at once (pending, oldest age, 
 
   const lines: { level: number; msg: string; [k: string]: unknown }[] = [];
   const logger = pino({ level: 'info' }, new Writable({ write: (chunk, _enc, done) => (lines.push(JSON.parse(String(chunk))), done()) }));
-  relay = new OutboxRelay({ db: s.db, schema: s.schema, producer, logger, metrics: s.metrics, batchSize: 50, pollMs: 20, stuckAfterMs: 300, retryMaxMs: 200 });
+  relay = new OutboxRelay({ db: s.db, schema: s.schema, producer, tail: topicTail(s.kafka), logger, metrics: s.metrics, batchSize: 50, pollMs: 20, stuckAfterMs: 300, retryMaxMs: 200 });
   relay.start();
 
   await waitFor('several failed attempts', async () => (await metric('govmesh_outbox_relay_failures_total')) >= 4, 20000);
@@ -88,7 +89,7 @@ test('HEALTH: a row that can never be published, parked by the operator as docs/
   const big = await row('x1', 5000);
   await row('y1', 10);
   await row('z1', 10);
-  relay = new OutboxRelay({ db: s.db, schema: s.schema, producer, logger: s.logger, metrics: s.metrics, batchSize: 50, pollMs: 20, stuckAfterMs: 200, retryMaxMs: 200 });
+  relay = new OutboxRelay({ db: s.db, schema: s.schema, producer, tail: topicTail(s.kafka), logger: s.logger, metrics: s.metrics, batchSize: 50, pollMs: 20, stuckAfterMs: 200, retryMaxMs: 200 });
   relay.start();
   await waitFor('the relay reported not healthy', async () => !relay!.health().ok, 20000);
 

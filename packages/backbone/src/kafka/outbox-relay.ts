@@ -1,23 +1,33 @@
 import type kafkajs from 'kafkajs';
-import type { Database } from '../store/database.ts';
+import type { Database, Tx } from '../store/database.ts';
 import type { Logger } from '../telemetry/logging.ts';
 import type { BackboneMetrics } from '../telemetry/metrics.ts';
 import { contextFromTraceparent, inSpan, spanContextOf, SpanKind } from '../telemetry/tracing.ts';
 import { noFailpoints, type Failpoints } from '../testing/failpoints.ts';
 import { BatchLoop } from './batch-loop.ts';
+import type { TopicTail } from './topic-tail.ts';
 
 /**
  * The ordered outbox relay.
  *
- * Guarantee: every committed outbox row reaches Kafka at least once, in commit order per
- * aggregate; consumers dedupe on ce_id (inbox), so "at least once" becomes "applied once".
+ * Guarantee: every committed outbox row reaches Kafka exactly once, in commit order per
+ * aggregate (consumers still dedupe on ce_id, in their inbox, for any other writer's retries).
  *
  * - Ordering: a row is only read once every transaction that started before it has finished
  *   (txid < pg_snapshot_xmin). Without that rule a row with a lower id that commits later would
  *   be skipped or overtaken.
  * - Replicas: each batch runs in a transaction holding an advisory lock, so one relay at a time.
  * - Crashes: rows are deleted in the same transaction that read them, after Kafka acknowledged the
- *   batch. A crash before the commit leaves them in place and they are sent again on restart.
+ *   batch. A crash (of the process or of the database) before that commit leaves them in place,
+ *   published or not. So before each send the relay commits, apart, the highest row id it is about
+ *   to send (`outbox_relay.unconfirmed_through`), and clears it with the delete. A relay that finds
+ *   it set (after a crash, a send that failed without saying whether it was written, or another
+ *   replica's failure) first reads the tail of each topic those rows go to (as many records per
+ *   partition as there are such rows: this relay is its topics' only writer, so its last sends are
+ *   the last records), deletes the rows found there, and only then sends the others. Within one
+ *   producer session the idempotent producer already drops the broker-side duplicates of retries.
+ *   Not covered: a replica whose database session ended while its send was still in flight, and
+ *   whose send lands after another replica read the tail (no fencing; run one relay per schema).
  * - A row Kafka refuses (too large for the topic, or any other lasting error) is never skipped:
  *   nothing acknowledged may be lost. After a failed batch the relay sends one row at a time, so
  *   the rows before the culprit go out once and the rows behind it wait (never half-sent, never
@@ -32,6 +42,8 @@ export interface OutboxRelayOptions {
   db: Database;
   schema: string;
   producer: kafkajs.Producer;
+  /** Reads what is already on a topic (topic-tail.ts), for the rows an unclean stop left unconfirmed. */
+  tail: TopicTail;
   logger: Logger;
   metrics: BackboneMetrics;
   batchSize: number;
@@ -108,7 +120,7 @@ export class OutboxRelay {
     return { ok: true };
   }
 
-  /** Relays one batch; returns how many rows it published. */
+  /** Relays one batch; returns how many rows it published (or, after an unclean stop, confirmed). */
   async relayOnce(): Promise<number> {
     await this.#count();
     if (this.#stuck !== undefined && Date.now() < this.#stuck.retryAt) return 0;
@@ -116,6 +128,8 @@ export class OutboxRelay {
     return db.transaction(async (tx) => {
       const [lock] = await tx.query<{ locked: boolean }>(`select pg_try_advisory_xact_lock(hashtext($1)) as locked`, [`outbox:${schema}`]);
       if (lock?.locked !== true) return 0;
+      const [state] = await tx.query<{ through: string | null }>(`select unconfirmed_through::text as through from ${schema}.outbox_relay`);
+      if (state?.through != null) return this.#confirm(tx, state.through);
       const fetched = await tx.query<OutboxRow>(
         `select id, topic, key, headers, value from ${schema}.outbox
           where txid < pg_snapshot_xmin(pg_current_snapshot())
@@ -144,6 +158,8 @@ export class OutboxRelay {
       }
       const types = rows.map((r) => r.headers['ce_type'] ?? '').join(',');
       const failpoints = this.#o.failpoints ?? noFailpoints;
+      // Committed apart (another connection) before the send: whatever happens next, a relay will know.
+      await db.query(`update ${schema}.outbox_relay set unconfirmed_through = $1`, [rows[rows.length - 1]!.id]);
       failpoints.hit('relay.before-send', types);
       // The send span continues the command's trace when the batch holds one command's events, and
       // links every command's trace when it holds several (OpenTelemetry's batch-producer convention).
@@ -164,6 +180,7 @@ export class OutboxRelay {
       }
       failpoints.hit('relay.after-send', types);
       await tx.query(`delete from ${schema}.outbox where id = any($1::bigint[])`, [rows.map((r) => r.id)]);
+      await tx.query(`update ${schema}.outbox_relay set unconfirmed_through = null`);
       for (const [topic, messages] of byTopic) metrics.outboxPublished.inc({ topic }, messages.length);
       if (this.#singleRows > 0) this.#singleRows -= 1;
       // Rows go in id order: once a send succeeds, the stuck row was published, or is gone (parked).
@@ -180,6 +197,33 @@ export class OutboxRelay {
       this.#countedAt = 0;
       return rows.length;
     });
+  }
+
+  /**
+   * After an unclean stop: the rows up to `through` that are already on their topic are deleted
+   * without being sent again; the others stay, to be sent by the next batch (not in this
+   * transaction: it holds the row the next send marks). Returns how many rows it looked at, so a
+   * draining loop goes on.
+   */
+  async #confirm(tx: Tx, through: string): Promise<number> {
+    const { schema, logger, metrics } = this.#o;
+    const rows = await tx.query<{ id: string; topic: string; event_id: string | null }>(
+      `select id, topic, headers->>'ce_id' as event_id from ${schema}.outbox where id <= $1 order by id`,
+      [through],
+    );
+    const published: string[] = [];
+    for (const topic of new Set(rows.map((r) => r.topic))) {
+      const mine = rows.filter((r) => r.topic === topic);
+      const onTopic = await this.#o.tail(topic, mine.length);
+      const found = mine.filter((r) => r.event_id !== null && onTopic.has(r.event_id));
+      published.push(...found.map((r) => r.id));
+      if (found.length > 0) metrics.outboxPublished.inc({ topic }, found.length);
+    }
+    if (published.length > 0) await tx.query(`delete from ${schema}.outbox where id = any($1::bigint[])`, [published]);
+    await tx.query(`update ${schema}.outbox_relay set unconfirmed_through = null`);
+    logger.info({ unconfirmed: rows.length, alreadyPublished: published.length, through }, 'outbox relay: rows a stopped send left unconfirmed were looked for on Kafka; those found are not sent again');
+    this.#countedAt = 0;
+    return rows.length;
   }
 
   /**

@@ -11,6 +11,7 @@ import { Directory, loadPlatformFile, loadPlatformSchedules, tokenKeys, type Dep
 import { Authenticator } from '../identity/principal.ts';
 import { TokenVerifier } from '../identity/token.ts';
 import { createKafka, createProducer, ensureTopics, topics, type TopicSpec } from '../kafka/client.ts';
+import { topicTail } from '../kafka/topic-tail.ts';
 import { EventConsumer, type ConsumedEvent } from '../kafka/consumer.ts';
 import { OutboxRelay } from '../kafka/outbox-relay.ts';
 import { applyProjection, type Projection } from '../projections/projection.ts';
@@ -128,7 +129,7 @@ export class ServiceRuntime {
         for (const [group, topics] of lagByGroup()) for (const [topic, lag] of topics) this.set({ group, topic }, lag);
       },
     });
-    this.relay = new OutboxRelay({ db, schema: opts.schema, producer, logger, metrics: this.metrics, batchSize: config.OUTBOX_BATCH, pollMs: config.OUTBOX_POLL_MS, stuckAfterMs: config.OUTBOX_STUCK_MS, failpoints: this.failpoints });
+    this.relay = new OutboxRelay({ db, schema: opts.schema, producer, tail: topicTail(kafka), logger, metrics: this.metrics, batchSize: config.OUTBOX_BATCH, pollMs: config.OUTBOX_POLL_MS, stuckAfterMs: config.OUTBOX_STUCK_MS, failpoints: this.failpoints });
   }
 
   static async start(config: ServiceConfig, opts: RuntimeOptions): Promise<ServiceRuntime> {

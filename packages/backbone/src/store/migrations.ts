@@ -73,4 +73,16 @@ export const backboneMigrations = (schema: string): Migration[] => [
       );`,
   },
   { id: '0002_backbone_idempotency', sql: idempotencyTableSql(schema) },
+  {
+    id: '0003_backbone_outbox_relay',
+    // One row: the highest outbox id a relay may have sent without deleting its row yet (written
+    // and committed before each send, cleared with the delete): after an unclean stop, the rows up
+    // to it are looked for on Kafka before anything is sent again (outbox-relay.ts).
+    sql: `
+      create table ${schema}.outbox_relay (
+        singleton boolean primary key default true check (singleton),
+        unconfirmed_through bigint
+      );
+      insert into ${schema}.outbox_relay default values;`,
+  },
 ];
