@@ -47,6 +47,7 @@ export type { Principal } from './identity/principal.ts';
 export { createHttpServer, BODY_LIMIT, type Readiness } from './server/http.ts';
 export { idSchema, assertId, assertTypedId, typedIdSchema, ID_PREFIXES, type IdKind, ID_MAX_LENGTH, ID_PATTERN, DEFAULT_MAX_STRING, DEFAULT_MAX_ITEMS, isStrictDateTime } from './server/edge.ts';
 export type { HttpServerOptions } from './server/http.ts';
+export { operation, problemSchema, PROBLEM_MEDIA_TYPE, TOKEN_HOWTO, COMMAND_ERRORS, READ_ERRORS, type OperationSpec } from './server/openapi.ts';
 export { unary, startGrpcServer, stopGrpcServer, fromProtoEnum, toProtoEnum } from './server/grpc.ts';
 export { onShutdown } from './server/lifecycle.ts';
 export { avroToJsonSchema } from './avro/json-schema.ts';

@@ -12,6 +12,7 @@ import { context, propagation, trace, SpanStatusCode, type Span } from '@opentel
 import { SpanKind, tracer } from '../telemetry/tracing.ts';
 import type { Database } from '../store/database.ts';
 import { registerIdempotency } from './idempotency.ts';
+import { documentRoute, problemSchema, TOKEN_HOWTO } from './openapi.ts';
 import { boundRouteSchema, ID_MAX_LENGTH, isStrictDateTime, parseParams, requestIdOf, textViolations, traceparentOf } from './edge.ts';
 
 export { ID_MAX_LENGTH, idSchema } from './edge.ts';
@@ -112,17 +113,27 @@ export const createHttpServer = async (opts: HttpServerOptions): Promise<Fastify
       onCreate: (ajv: { addFormat: (name: string, f: (s: string) => boolean) => unknown }) => ajv.addFormat('date-time', isStrictDateTime),
     } as NonNullable<Parameters<typeof Fastify>[0]>['ajv'],
   });
-  // Before swagger, so the published OpenAPI shows the bounds the edge enforces.
+  // Responses are serialised as they are, never reshaped by their schema (fast-json-stringify would
+  // drop undocumented fields and coerce types): the published schema documents the answer, and the
+  // fuzzer's response-schema check (scripts/fuzz) holds it to that.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  app.addSchema(problemSchema);
+  // Before swagger, so the published OpenAPI shows the bounds the edge enforces and every problem
+  // answer a route can give (openapi.ts).
   app.addHook('onRoute', (route) => {
-    route.schema = boundRouteSchema(route.schema as Record<string, unknown> | undefined, route.url);
+    const schema = route.schema as Record<string, unknown> | undefined;
+    const documented = schema?.['hide'] === true ? schema : documentRoute(schema ?? {}, String(route.method), route.url, { idempotency: opts.commands !== undefined });
+    route.schema = boundRouteSchema(documented, route.url);
   });
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: `govmesh ${opts.service}`, version: opts.version, description: opts.description },
-      components: { securitySchemes: { department: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT (EdDSA), issued by the platform' } } },
+      info: { title: `govmesh ${opts.service}`, version: opts.version, description: `${opts.description}\n\n${TOKEN_HOWTO}` },
+      components: { securitySchemes: { department: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT (EdDSA), issued by the platform', description: TOKEN_HOWTO } } },
       security: [{ department: [] }],
     },
+    // Shared schemas keep their names in components (the problem schema is `Problem`).
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json['$id'] === 'string' ? json['$id'] : `def-${i}`) },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 

@@ -20,8 +20,19 @@ import type { Database, Tx } from '../store/database.ts';
  * at that revision (the `revision` every view and acknowledgement reports), else 412.
  */
 export const IDEMPOTENCY_RETENTION_HOURS = 24;
-const KEY = /^[\x21-\x7e]{1,255}$/;
-const IF_MATCH = /^(?:W\/)?"(\d{1,9})"$/;
+const KEY_PATTERN = '^[\\x21-\\x7e]{1,255}$';
+const IF_MATCH_PATTERN = '^(?:W/)?"(\\d{1,9})"$';
+const KEY = new RegExp(KEY_PATTERN);
+const IF_MATCH = new RegExp(IF_MATCH_PATTERN);
+
+/** The two headers as the OpenAPI documents them on every command (openapi.ts). */
+export const commandHeadersSchema = {
+  type: 'object',
+  properties: {
+    'idempotency-key': { type: 'string', pattern: KEY_PATTERN, maxLength: 255, description: `Names the command so a retry runs it at most once (kept ${IDEMPOTENCY_RETENTION_HOURS} h): 1-255 visible ASCII characters, e.g. a UUID`, examples: ['5f0c2a4e-8f3b-4b1a-9d7e-2a6c1e9b3f40'] },
+    'if-match': { type: 'string', pattern: IF_MATCH_PATTERN, maxLength: 20, description: 'Apply the command only if the resource is still at this revision (412 otherwise)', examples: ['"3"'] },
+  },
+} as const;
 
 /** What the HTTP edge asks of the command that a request runs (read by the event store in its transaction). */
 export interface CommandPreconditions {

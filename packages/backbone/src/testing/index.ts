@@ -8,6 +8,6 @@ export type { TestServiceSpec, TestServiceOptions } from './service.ts';
 export { restAs, rawAs, assertProblem } from './rest.ts';
 export type { RawAnswer } from './rest.ts';
 export { TEST_SCHEDULE_2027_PATH, testSchedule2027, calendarWith2027 } from './calendar.ts';
-export { unboundedFields, type OpenApiDoc } from './openapi.ts';
+export { unboundedFields, openApiDefects, serviceOpenApi, type OpenApiDoc, type OpenApiOperation } from './openapi.ts';
 export { startTestPostgres } from './postgres.ts';
 export type { TestPostgres } from './postgres.ts';

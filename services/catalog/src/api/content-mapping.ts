@@ -5,10 +5,12 @@ import type avro from 'avsc';
 import * as pb from '@govmesh/contracts/catalog/v1';
 
 /** The REST body schema of an entry's content: the Avro record itself (provider may be left out). */
-export const contentJsonSchema = (registry: SchemaRegistry): JsonSchema => {
-  const drafted = registry.latest(`${CatalogEventNamespace}.CatalogEntryDrafted`).type as avro.types.RecordType;
-  return avroToJsonSchema(drafted.field('content')!.type, ['provider', 'sourceDepartment']);
-};
+const contentType = (registry: SchemaRegistry): avro.Type => (registry.latest(`${CatalogEventNamespace}.CatalogEntryDrafted`).type as avro.types.RecordType).field('content')!.type;
+
+export const contentJsonSchema = (registry: SchemaRegistry): JsonSchema => avroToJsonSchema(contentType(registry), ['provider', 'sourceDepartment']);
+
+/** The content as answers carry it: the same Avro record, every field present. */
+export const storedContentJsonSchema = (registry: SchemaRegistry): JsonSchema => avroToJsonSchema(contentType(registry));
 
 /**
  * CAT-03 (Art. 13), CAT-01: the mandatory enumerations (update frequency, share attribute, grade)

@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { CatalogEntryContent, Grade, ShareAttribute } from '@govmesh/contracts/avro';
 import { AssessmentKindValues, GradeValues, ShareAttributeValues, UpdateTriggerValues } from '@govmesh/contracts/avro';
-import { idSchema, inputInvalid, typedIdSchema, type SchemaRegistry } from '@govmesh/backbone';
+import { COMMAND_ERRORS, READ_ERRORS, idSchema, inputInvalid, operation, typedIdSchema, type OperationSpec, type SchemaRegistry } from '@govmesh/backbone';
 import type { CatalogCommands } from '../commands/catalog-commands.ts';
 import type { CatalogQueries } from '../projections/catalog-queries.ts';
-import { contentJsonSchema, normalizeContent } from './content-mapping.ts';
+import { contentJsonSchema, normalizeContent, storedContentJsonSchema } from './content-mapping.ts';
 
 /**
  * REST API of the catalog (OpenAPI at /docs): the same operations as the gRPC CatalogService.
@@ -14,77 +14,132 @@ import { contentJsonSchema, normalizeContent } from './content-mapping.ts';
  */
 const ack = {
   type: 'object',
+  required: ['entryId', 'status', 'revision', 'eventIds'],
   properties: { entryId: { type: 'string' }, status: { type: 'string' }, revision: { type: 'integer' }, eventIds: { type: 'array', items: { type: 'string' } } },
+  examples: [{ entryId: 'ce-0199a0c2-7d1e-7c3a-9f00-4b2d1e6a8c11', status: 'DRAFT', revision: 1, eventIds: ['0199a0c2-7d1f-7000-8000-1a2b3c4d5e6f'] }],
 } as const;
 const idParam = { type: 'object', required: ['entryId'], properties: { entryId: idSchema } } as const;
 const nonEmpty = { type: 'string', minLength: 1 } as const;
+const nullableTime = { type: ['string', 'null'], format: 'date-time' } as const;
+const strings = { type: 'array', items: { type: 'string' } } as const;
+
+/** The answers of the reads: an entry as the viewer may see it (CatalogQueries), its content the Avro record itself. */
+const readSchemas = (registry: SchemaRegistry) => {
+  const content = storedContentJsonSchema(registry);
+  const summary = {
+    type: 'object',
+    required: ['entryId', 'status', 'revision', 'publishedVersion', 'content', 'updateDueAt', 'reviewDueAt', 'updateOverdue', 'reviewOverdue', 'provisionalDeadlines', 'returnReasons'],
+    properties: {
+      entryId: { type: 'string' },
+      status: { type: 'string' },
+      revision: { type: 'integer' },
+      publishedVersion: { type: 'integer' },
+      content: { anyOf: [content, { type: 'null' }] },
+      updateDueAt: nullableTime,
+      reviewDueAt: nullableTime,
+      updateOverdue: { type: 'boolean' },
+      reviewOverdue: { type: 'boolean' },
+      provisionalDeadlines: strings,
+      returnReasons: strings,
+    },
+  };
+  return {
+    entry: {
+      type: 'object',
+      required: ['entry', 'versions', 'history'],
+      properties: {
+        entry: summary,
+        versions: { type: 'array', items: { type: 'object', required: ['version', 'publishedAt', 'reviewedBy', 'content'], properties: { version: { type: 'integer' }, publishedAt: { type: 'string', format: 'date-time' }, reviewedBy: { type: 'string' }, content } } },
+        history: { type: 'array', items: { type: 'object', required: ['revision', 'type', 'time', 'eventId', 'data'], properties: { revision: { type: 'integer' }, type: { type: 'string' }, time: { type: 'string', format: 'date-time' }, eventId: { type: 'string' }, data: { type: 'object', description: 'the event as its Avro schema defines it (docs/events.md)' } } } },
+      },
+    },
+    search: { type: 'object', required: ['entries', 'total'], properties: { entries: { type: 'array', items: summary }, total: { type: 'integer', minimum: 0 } } },
+  };
+};
+
+/** A command on one entry: its roles, the command path's errors, the acknowledgement. */
+const entryCommand = (operationId: string, summary: string, roles: OperationSpec['roles'], who: string, schema: Record<string, unknown>) =>
+  operation({ operationId, summary, roles, who, errors: COMMAND_ERRORS }, { tags: ['catalog'], params: idParam, ...schema, response: { 200: ack } });
+const PROVIDER = "the entry's providing department";
+/** The README's quick-start draft. */
+const DRAFT_EXAMPLE = {
+  content: {
+    name: '人口基础信息', code: '1-01-001', abstract: 'resident records', classification: '基础/人口', grade: 'IMPORTANT',
+    dataItems: [{ name: 'citizen_id', type: 'string', description: '公民身份号码', grade: 'IMPORTANT' }],
+    format: 'table', updateFrequency: 'DAILY', shareAttribute: 'CONDITIONAL', shareMethods: ['API'],
+    conditions: { scope: 'social security departments', purpose: 'eligibility checks' },
+  },
+};
+const COMPETENT = 'the competent department of the platform';
 
 export const catalogRoutes = (deps: { commands: CatalogCommands; queries: CatalogQueries; registry: SchemaRegistry }) =>
   async (app: FastifyInstance): Promise<void> => {
     const content = contentJsonSchema(deps.registry);
+    const reads = readSchemas(deps.registry);
     const { commands, queries } = deps;
     const tags = ['catalog'];
 
     app.post<{ Body: { entryId?: string; content: Partial<CatalogEntryContent> } }>(
       '/v1/entries',
-      { schema: { tags, summary: 'Draft a catalog entry', body: { type: 'object', required: ['content'], additionalProperties: false, properties: { entryId: typedIdSchema('catalogEntry'), content } }, response: { 201: ack } } },
+      {
+        schema: operation(
+          { operationId: 'draftEntry', summary: 'Draft a catalog entry', roles: ['provider'], who: 'for its own data: content.provider, if given, is the caller', errors: COMMAND_ERRORS },
+          {
+            tags,
+            body: { type: 'object', required: ['content'], additionalProperties: false, properties: { entryId: typedIdSchema('catalogEntry'), content }, examples: [DRAFT_EXAMPLE] },
+            response: { 201: ack },
+          },
+        ),
+      },
       async (req, reply) => reply.status(201).send(await commands.draft(req.principal(), req.body.entryId, normalizeContent(req.body.content))),
     );
 
     app.put<{ Params: { entryId: string }; Body: { content: Partial<CatalogEntryContent> } }>(
       '/v1/entries/:entryId/content',
-      { schema: { tags, summary: 'Revise the draft (assessments must be redone)', params: idParam, body: { type: 'object', required: ['content'], additionalProperties: false, properties: { content } }, response: { 200: ack } } },
+      { schema: entryCommand('reviseEntry', 'Revise the draft (assessments must be redone)', ['provider'], PROVIDER, { body: { type: 'object', required: ['content'], additionalProperties: false, properties: { content } } }) },
       async (req) => commands.execute(req.principal(), req.params.entryId, { kind: 'ReviseEntry', content: normalizeContent(req.body.content) }),
     );
 
     app.post<{ Params: { entryId: string }; Body: { kind: (typeof AssessmentKindValues)[number]; reference: string; conclusion: string } }>(
       '/v1/entries/:entryId/assessments',
       {
-        schema: {
-          tags,
-          summary: 'Record a secrecy-risk or personal-information impact assessment (CAT-02)',
-          params: idParam,
+        schema: entryCommand('recordAssessment', 'Record a secrecy-risk or personal-information impact assessment (CAT-02)', ['provider'], PROVIDER, {
           body: { type: 'object', required: ['kind', 'reference', 'conclusion'], additionalProperties: false, properties: { kind: { type: 'string', enum: [...AssessmentKindValues] }, reference: nonEmpty, conclusion: nonEmpty } },
-          response: { 200: ack },
-        },
+        }),
       },
       async (req) => commands.execute(req.principal(), req.params.entryId, { kind: 'RecordAssessment', assessment: req.body.kind, reference: req.body.reference, conclusion: req.body.conclusion }),
     );
 
     app.post<{ Params: { entryId: string }; Body: { approver: string } }>(
       '/v1/entries/:entryId/head-approval',
-      { schema: { tags, summary: 'Record the department head approval (CAT-02)', params: idParam, body: { type: 'object', required: ['approver'], additionalProperties: false, properties: { approver: nonEmpty } }, response: { 200: ack } } },
+      { schema: entryCommand('approveByHead', 'Record the department head approval (CAT-02)', ['provider'], PROVIDER, { body: { type: 'object', required: ['approver'], additionalProperties: false, properties: { approver: nonEmpty } } }) },
       async (req) => commands.execute(req.principal(), req.params.entryId, { kind: 'ApproveByHead', approver: req.body.approver }),
     );
 
     app.post<{ Params: { entryId: string } }>(
       '/v1/entries/:entryId/submission',
-      { schema: { tags, summary: 'Submit to the same-level competent department (CAT-07)', params: idParam, response: { 200: ack } } },
+      { schema: entryCommand('submitEntry', 'Submit to the same-level competent department (CAT-07)', ['provider'], PROVIDER, {}) },
       async (req) => commands.execute(req.principal(), req.params.entryId, { kind: 'SubmitEntry' }),
     );
 
     app.post<{ Params: { entryId: string } }>(
       '/v1/entries/:entryId/publication',
-      { schema: { tags, summary: 'Publish a submitted entry (competent department, CAT-07)', params: idParam, response: { 200: ack } } },
+      { schema: entryCommand('publishEntry', 'Publish a submitted entry (competent department, CAT-07)', ['competent'], COMPETENT, {}) },
       async (req) => commands.execute(req.principal(), req.params.entryId, { kind: 'PublishEntry' }),
     );
 
     app.post<{ Params: { entryId: string }; Body: { reasons: string[] } }>(
       '/v1/entries/:entryId/return',
-      { schema: { tags, summary: 'Return a submitted entry with reasons (competent department, CAT-07)', params: idParam, body: { type: 'object', required: ['reasons'], additionalProperties: false, properties: { reasons: { type: 'array', minItems: 1, items: nonEmpty } } }, response: { 200: ack } } },
+      { schema: entryCommand('returnEntry', 'Return a submitted entry with reasons (competent department, CAT-07)', ['competent'], COMPETENT, { body: { type: 'object', required: ['reasons'], additionalProperties: false, properties: { reasons: { type: 'array', minItems: 1, items: nonEmpty } } } }) },
       async (req) => commands.execute(req.principal(), req.params.entryId, { kind: 'ReturnEntry', reasons: req.body.reasons }),
     );
 
     app.post<{ Params: { entryId: string }; Body: { trigger: (typeof UpdateTriggerValues)[number]; changedAt?: string; description: string } }>(
       '/v1/entries/:entryId/updates',
       {
-        schema: {
-          tags,
-          summary: 'Open an update after a change in law or duties (due in 10 working days, CAT-08)',
-          params: idParam,
+        schema: entryCommand('startUpdate', 'Open an update after a change in law or duties (due in 10 working days, CAT-08)', ['provider'], PROVIDER, {
           body: { type: 'object', required: ['trigger', 'description'], additionalProperties: false, properties: { trigger: { type: 'string', enum: [...UpdateTriggerValues] }, changedAt: { type: 'string', format: 'date-time' }, description: nonEmpty } },
-          response: { 200: ack },
-        },
+        }),
       },
       async (req) =>
         commands.execute(req.principal(), req.params.entryId, {
@@ -97,28 +152,33 @@ export const catalogRoutes = (deps: { commands: CatalogCommands; queries: Catalo
 
     app.post<{ Params: { entryId: string }; Body: { reason: string } }>(
       '/v1/entries/:entryId/update-extension',
-      { schema: { tags, summary: 'Ask for the one 5-working-day extension (CAT-08)', params: idParam, body: { type: 'object', required: ['reason'], additionalProperties: false, properties: { reason: nonEmpty } }, response: { 200: ack } } },
+      { schema: entryCommand('requestUpdateExtension', 'Ask for the one 5-working-day extension (CAT-08)', ['provider'], PROVIDER, { body: { type: 'object', required: ['reason'], additionalProperties: false, properties: { reason: nonEmpty } } }) },
       async (req) => commands.execute(req.principal(), req.params.entryId, { kind: 'RequestUpdateExtension', reason: req.body.reason }),
     );
 
     app.post<{ Params: { entryId: string }; Body: { grant: boolean; reason?: string } }>(
       '/v1/entries/:entryId/update-extension/decision',
-      { schema: { tags, summary: 'Grant or refuse the extension (competent department, CAT-08)', params: idParam, body: { type: 'object', required: ['grant'], additionalProperties: false, properties: { grant: { type: 'boolean' }, reason: { type: 'string' } } }, response: { 200: ack } } },
+      { schema: entryCommand('decideUpdateExtension', 'Grant or refuse the extension (competent department, CAT-08)', ['competent'], COMPETENT, { body: { type: 'object', required: ['grant'], additionalProperties: false, properties: { grant: { type: 'boolean' }, reason: { type: 'string' } } } }) },
       async (req) => commands.execute(req.principal(), req.params.entryId, { kind: 'DecideUpdateExtension', grant: req.body.grant, reason: req.body.reason ?? '' }),
     );
 
     app.get<{ Params: { entryId: string } }>(
       '/v1/entries/:entryId',
-      { schema: { tags, summary: 'One entry: state, deadlines, published versions and full history (a draft only to its provider and the competent department; others see the published version)', params: idParam } },
+      {
+        schema: operation(
+          { operationId: 'getEntry', summary: 'One entry: state, deadlines, published versions and full history (a draft only to its provider and the competent department; others see the published version)', roles: [], errors: READ_ERRORS },
+          { tags, params: idParam, response: { 200: reads.entry } },
+        ),
+      },
       async (req) => queries.get(req.params.entryId, req.principal()),
     );
 
     app.get<{ Querystring: { provider?: string; shareAttribute?: ShareAttribute; grade?: Grade; keyword?: string; status?: string; overdue?: boolean; limit?: number; offset?: number } }>(
       '/v1/entries',
       {
-        schema: {
+        schema: operation({ operationId: 'searchEntries', summary: "Search entries by provider, share attribute, grade, keyword, status, overdue (others' drafts are not found: their published version is)", roles: [] }, {
           tags,
-          summary: 'Search entries by provider, share attribute, grade, keyword, status, overdue (others\' drafts are not found: their published version is)',
+          response: { 200: reads.search },
           querystring: {
             type: 'object',
             additionalProperties: false,
@@ -133,7 +193,7 @@ export const catalogRoutes = (deps: { commands: CatalogCommands; queries: Catalo
               offset: { type: 'integer', minimum: 0 },
             },
           },
-        },
+        }),
       },
       async (req) => {
         const q = req.query;

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { GovError, idSchema, inputInvalid, notFound, forbidden, type Clock, type Principal } from '@govmesh/backbone';
+import { COMMAND_ERRORS, GovError, READ_ERRORS, idSchema, inputInvalid, notFound, forbidden, operation, type Clock, type Principal } from '@govmesh/backbone';
 import type { ExchangeCommands } from '../commands/exchange-commands.ts';
 import { recordMasker, type MaskedItem } from '../domain/masking.ts';
 import type { ShareGrant } from '../domain/share.ts';
@@ -24,6 +24,41 @@ const entryParam = { type: 'object', required: ['entryId'], properties: { entryI
 const shareParam = { type: 'object', required: ['shareId'], properties: { shareId: idSchema } } as const;
 const itemName = { type: 'string', minLength: 1, maxLength: 200 } as const;
 
+const int = { type: 'integer', minimum: 0 } as const;
+const str = { type: 'string' } as const;
+const strings = { type: 'array', items: str } as const;
+const obj = (properties: Record<string, unknown>) => ({ type: 'object', required: Object.keys(properties), properties }) as const;
+
+/** The answers (LoadResult, DatasetInfo, ShareGrant, a pull's lines), as the commands and views return them. */
+const loadResult = {
+  ...obj({ entryId: str, datasetVersion: int, loadId: str, keyItem: str, rows: int, upserted: int, deleted: int, recordCount: int, replayed: { type: 'boolean', description: 'this loadId had been committed before: nothing changed now' }, eventIds: strings }),
+  examples: [{ entryId: 'ce-0199a0c2-7d1e-7c3a-9f00-4b2d1e6a8c11', datasetVersion: 1, loadId: 'load-2026-09-21', keyItem: 'citizen_id', rows: 2, upserted: 2, deleted: 0, recordCount: 2, replayed: false, eventIds: ['0199a0c2-7d1f-7000-8000-1a2b3c4d5e6f'] }],
+};
+const datasetInfo = obj({
+  entryId: str,
+  provider: str,
+  currentVersion: int,
+  keyItem: str,
+  recordCount: int,
+  history: { type: 'array', items: obj({ datasetVersion: int, entryVersion: int, loadedBy: str, loadId: str, keyItem: str, format: { type: 'string', enum: ['NDJSON', 'CSV'] }, rows: int, upserted: int, deleted: int, recordCount: int, bytes: int, loadedAt: { type: 'string', format: 'date-time' }, eventId: str }) },
+});
+const shareGrant = obj({
+  shareId: str,
+  state: { type: 'string', enum: ['NONE', 'REQUESTED', 'REFUSED', 'WITHDRAWN', 'APPROVED', 'ACTIVE', 'SUSPENDED', 'TERMINATED', 'ENDED'] },
+  requester: str,
+  provider: str,
+  entryId: str,
+  shareMethod: { type: ['string', 'null'] },
+  requestedItems: strings,
+  approvedItems: strings,
+  periodFrom: { type: 'string', description: 'YYYY-MM-DD (China), included' },
+  periodUntil: { type: 'string', description: 'YYYY-MM-DD (China), included' },
+});
+const pullLine = {
+  description: 'One line of the NDJSON stream: a record (only the approved items, masked by grade) or, with changedSince, a deletion',
+  anyOf: [obj({ cursor: str, record: { type: 'object' } }), obj({ cursor: str, deleted: { type: 'object' } })],
+};
+
 const mediaType = (req: FastifyRequest): string => (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
 
 const parseCursor = (cursor: string | undefined): bigint => {
@@ -41,12 +76,24 @@ export const exchangeRoutes = (deps: { commands: ExchangeCommands; datasets: Dat
     app.post<{ Params: { entryId: string }; Querystring: { key?: string; loadId?: string } }>(
       '/v1/datasets/:entryId/records',
       {
-        schema: {
-          tags: ['datasets'],
-          summary: "The provider loads records into its published entry's dataset: NDJSON (application/x-ndjson) or CSV (text/csv with a header), streamed; every row checked against the entry's data items; all or nothing; a new dataset version (SEC-01, DLV-04)",
-          params: entryParam,
-          querystring: { type: 'object', additionalProperties: false, properties: { key: itemName, loadId: idSchema } },
-        },
+        schema: operation(
+          {
+            operationId: 'loadRecords',
+            summary: "The provider loads records into its published entry's dataset: NDJSON (application/x-ndjson) or CSV (text/csv with a header), streamed; every row checked against the entry's data items; all or nothing; a new dataset version (SEC-01, DLV-04)",
+            roles: ['provider'],
+            who: "the entry's providing department",
+            errors: COMMAND_ERRORS,
+          },
+          {
+            tags: ['datasets'],
+            params: entryParam,
+            querystring: { type: 'object', additionalProperties: false, properties: { key: itemName, loadId: idSchema } },
+            // Documented only: the route reads the body as a stream (the parser above hands it nothing to validate).
+            consumes: [NDJSON, CSV],
+            body: { description: 'NDJSON: one JSON object per line, every data item of the entry; CSV: a header naming the items, then the rows. A row {"_op": "delete", "<key>": ...} deletes by key.', examples: ['{"citizen_id": "110101199003071234", "name": "张三"}\n'] },
+            response: { 201: { description: 'A new dataset version', ...loadResult }, 200: { description: 'This loadId was loaded before: nothing changed (replayed)', ...loadResult } },
+          },
+        ),
       },
       async (req, reply) => {
         const p = req.principal();
@@ -81,13 +128,23 @@ export const exchangeRoutes = (deps: { commands: ExchangeCommands; datasets: Dat
 
     app.get<{ Params: { entryId: string } }>(
       '/v1/datasets/:entryId',
-      { schema: { tags: ['datasets'], summary: "The dataset behind an entry: its current version, key and record count, and every load (the provider, the competent department, auditors)", params: entryParam } },
+      {
+        schema: operation(
+          { operationId: 'getDataset', summary: 'The dataset behind an entry: its current version, key and record count, and every load', roles: ['provider', 'competent', 'auditor'], who: "the entry's providing department, the competent department, auditors", errors: READ_ERRORS },
+          { tags: ['datasets'], params: entryParam, response: { 200: datasetInfo } },
+        ),
+      },
       async (req) => datasets.dataset(req.principal(), req.params.entryId),
     );
 
     app.get<{ Params: { shareId: string } }>(
       '/v1/shares/:shareId',
-      { schema: { tags: ['shares'], summary: 'A share as the exchange knows it from the request events: state, approved items, method, period of use (its parties, the competent department, auditors)', params: shareParam } },
+      {
+        schema: operation(
+          { operationId: 'getShare', summary: 'A share as the exchange knows it from the request events: state, approved items, method, period of use', roles: ['requester', 'provider', 'competent', 'auditor'], who: 'its parties, the competent department, auditors', errors: READ_ERRORS },
+          { tags: ['shares'], params: shareParam, response: { 200: shareGrant } },
+        ),
+      },
       async (req) => {
         const p = req.principal();
         const share = await deps.shares.get(req.params.shareId);
@@ -101,11 +158,18 @@ export const exchangeRoutes = (deps: { commands: ExchangeCommands; datasets: Dat
     app.get<{ Params: { shareId: string }; Querystring: { cursor?: string; changedSince?: number; limit?: number } }>(
       '/v1/shares/:shareId/records',
       {
-        schema: {
-          tags: ['shares'],
+        schema: operation({
+          operationId: 'pullRecords',
           summary:
             "API pull (DLV-02): the requester streams its share's records as NDJSON, one {cursor, record} per line (a deletion since changedSince: {cursor, deleted}), only the approved items, masked by grade (SEC-01, SEC-16); resume with the last cursor received; refused with 403 naming the share's state unless it is approved or active and within its period of use (USE-01, SUS-01)",
+          roles: ['requester'],
+          who: "the share's requesting department",
+          // The first delivery is a command on the share (ShareDeliveryStarted).
+          errors: COMMAND_ERRORS,
+        }, {
+          tags: ['shares'],
           params: shareParam,
+          response: { 200: { description: 'The records, one line each', headers: { 'x-dataset-version': { type: 'string', description: 'the dataset version the stream reads' } }, content: { [NDJSON]: { schema: pullLine } } } },
           querystring: {
             type: 'object',
             additionalProperties: false,
@@ -115,7 +179,7 @@ export const exchangeRoutes = (deps: { commands: ExchangeCommands; datasets: Dat
               limit: { type: 'integer', minimum: 1, maximum: MAX_PULL_LIMIT },
             },
           },
-        },
+        }),
       },
       async (req, reply) => pull(req, reply, req.principal()),
     );

@@ -13,6 +13,10 @@ export const contentJsonSchema = (registry: SchemaRegistry): JsonSchema => {
   return schema;
 };
 
+/** The content as answers carry it: the same Avro record, every field present. */
+export const storedContentJsonSchema = (registry: SchemaRegistry): JsonSchema =>
+  avroToJsonSchema((registry.latest(`${RequestEventNamespace}.ShareRequestDrafted`).type as avro.types.RecordType).field('content')!.type);
+
 /** The REST body schema of a scope change: the Avro record of ScopeChangeRequested.change. */
 export const scopeChangeJsonSchema = (registry: SchemaRegistry): JsonSchema => {
   const requested = registry.latest(`${RequestEventNamespace}.ScopeChangeRequested`).type as avro.types.RecordType;
