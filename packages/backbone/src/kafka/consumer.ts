@@ -30,6 +30,19 @@ export interface ConsumedEvent {
   value: Buffer;
 }
 
+/** A record as a consumer hands it to its handler; throws GOV_ERR_EVENT_UNDECODABLE (for read-model rebuilds too). */
+export const decodeRecord = (registry: SchemaRegistry, topic: string, partition: number, message: kafkajs.KafkaMessage): ConsumedEvent => {
+  if (message.value === null) throw new GovError('GOV_ERR_EVENT_UNDECODABLE', 'record has no value (tombstones are not events)');
+  const envelope = envelopeFromHeaders(message.headers);
+  const decoded = registry.decode(message.value);
+  if (decoded.schema.name !== envelope.type) {
+    throw new GovError('GOV_ERR_EVENT_UNDECODABLE', `ce_type ${envelope.type} does not match the value's schema ${decoded.schema.name}`, {
+      violations: [{ field: 'ce_type', description: `expected ${decoded.schema.name}` }],
+    });
+  }
+  return { envelope, decoded, topic, partition, offset: message.offset, key: message.key?.toString(), headers: headersToStrings(message.headers), value: message.value };
+};
+
 export interface EventConsumerOptions {
   kafka: kafkajs.Kafka;
   groupId: string;
@@ -147,24 +160,7 @@ export class EventConsumer {
   }
 
   decode(topic: string, partition: number, message: kafkajs.KafkaMessage): ConsumedEvent {
-    if (message.value === null) throw new GovError('GOV_ERR_EVENT_UNDECODABLE', 'record has no value (tombstones are not events)');
-    const envelope = envelopeFromHeaders(message.headers);
-    const decoded = this.#o.registry.decode(message.value);
-    if (decoded.schema.name !== envelope.type) {
-      throw new GovError('GOV_ERR_EVENT_UNDECODABLE', `ce_type ${envelope.type} does not match the value's schema ${decoded.schema.name}`, {
-        violations: [{ field: 'ce_type', description: `expected ${decoded.schema.name}` }],
-      });
-    }
-    return {
-      envelope,
-      decoded,
-      topic,
-      partition,
-      offset: message.offset,
-      key: message.key?.toString(),
-      headers: headersToStrings(message.headers),
-      value: message.value,
-    };
+    return decodeRecord(this.#o.registry, topic, partition, message);
   }
 
   async #deadLetter(topic: string, partition: number, message: kafkajs.KafkaMessage, err: unknown): Promise<void> {

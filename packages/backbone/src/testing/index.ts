@@ -11,3 +11,5 @@ export { TEST_SCHEDULE_2027_PATH, testSchedule2027, calendarWith2027 } from './c
 export { unboundedFields, openApiDefects, serviceOpenApi, type OpenApiDoc, type OpenApiOperation } from './openapi.ts';
 export { startTestPostgres } from './postgres.ts';
 export type { TestPostgres } from './postgres.ts';
+export { compareWithRebuild } from './rebuild.ts';
+export type { ReadModelSpec, TableComparison } from './rebuild.ts';
