@@ -27,11 +27,16 @@ export type { StoredEvent, HandleResult, AggregateStoreOptions } from './store/e
 export { claimInbox } from './store/inbox.ts';
 export { raiseEvent, newEnvelope, eventSource, MAX_EVENT_BYTES } from './store/outbox.ts';
 export type { NewEvent } from './store/outbox.ts';
-export { createKafka, createProducer, ensureTopics, topics } from './kafka/client.ts';
+export { createKafka, createProducer, ensureTopics, topics, isLedgeredTopic } from './kafka/client.ts';
 export type { TopicSpec } from './kafka/client.ts';
 export { OutboxRelay } from './kafka/outbox-relay.ts';
 export type { OutboxRelayOptions } from './kafka/outbox-relay.ts';
 export { EventConsumer } from './kafka/consumer.ts';
+export { deadLetterOf, redeliveryOf, redeliveredFor, parseDeadLetterRef, REDELIVERY_HEADERS } from './kafka/dead-letters.ts';
+export type { DeadLetter } from './kafka/dead-letters.ts';
+export { listDeadLetters, findDeadLetter, decodeDeadLetter, redeliverDeadLetter, deadLetterTopics } from './kafka/dead-letter-tool.ts';
+export type { DeadLetterLine, ForeignRecord } from './kafka/dead-letter-tool.ts';
+export { readTopicToEnd } from './kafka/topic-reader.ts';
 export type { ConsumedEvent, EventConsumerOptions } from './kafka/consumer.ts';
 export { createMetrics } from './telemetry/metrics.ts';
 export type { BackboneMetrics } from './telemetry/metrics.ts';

@@ -58,9 +58,18 @@ export const ensureTopics = async (kafka: kafkajs.Kafka, topics: TopicSpec[]): P
   }
 };
 
+const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 /** Topic names: one per platform and stream, e.g. national.catalog.events. */
 export const topics = {
   events: (platform: string, service: string) => `${platform}.${service}.events`,
   ingest: (platform: string, service: string) => `${platform}.${service}.ingest`,
   deadLetter: (topic: string) => `${topic}.dlq`,
+  /** Dead letters sent again to the one consumer group that failed them (dead-letters.ts); never ledgered. */
+  redelivery: (topic: string) => `${topic}.redelivery`,
+  /** Every ledgered topic of a platform: `<platform>.<stream>.events`, nothing else (no .dlq, .ingest, .redelivery). */
+  ledgered: (platform: string): RegExp => new RegExp(`^${escapeRegExp(platform)}\\.[a-z_-]+\\.events$`),
 };
+
+/** Whether a topic's records are leaves of the platform's ledger: immutable once written. */
+export const isLedgeredTopic = (topic: string): boolean => /^[^.]+\.[a-z_-]+\.events$/.test(topic);

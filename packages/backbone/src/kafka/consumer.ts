@@ -7,7 +7,8 @@ import { isUnavailable } from '../errors/unavailable.ts';
 import type { Logger } from '../telemetry/logging.ts';
 import type { BackboneMetrics } from '../telemetry/metrics.ts';
 import { contextFromTraceparent, inSpan, SpanKind } from '../telemetry/tracing.ts';
-import { topics as topicNames } from './client.ts';
+import { ensureTopics, topics as topicNames } from './client.ts';
+import { isRedeliveryTopic, redeliveredFor } from './dead-letters.ts';
 
 /**
  * A consumer-group runner for event topics.
@@ -18,6 +19,9 @@ import { topics as topicNames } from './client.ts';
  *   failed attempt sends the record to the dead-letter topic with the original topic, partition,
  *   offset and the error in headers. Only then is the offset committed: nothing is dropped.
  * - Handlers must be idempotent (use Inbox), because Kafka delivers at least once.
+ * - Each named topic's `<topic>.redelivery` is read too: a dead letter the operator sends again
+ *   (dead-letters.ts) reaches the handler as from its original topic, partition and offset, in this
+ *   group only; records addressed to other groups are skipped.
  */
 export interface ConsumedEvent {
   envelope: Envelope;
@@ -43,6 +47,14 @@ export const decodeRecord = (registry: SchemaRegistry, topic: string, partition:
   return { envelope, decoded, topic, partition, offset: message.offset, key: message.key?.toString(), headers: headersToStrings(message.headers), value: message.value };
 };
 
+export interface DeadLetterMark {
+  topic: string;
+  partition: number;
+  offset: string;
+  code: string;
+  at: string;
+}
+
 export interface EventConsumerOptions {
   kafka: kafkajs.Kafka;
   groupId: string;
@@ -66,7 +78,9 @@ export class EventConsumer {
   readonly #consumer: kafkajs.Consumer;
   #inFlight = 0;
   #stopping = false;
-  #deadLetters: { count: number; last?: { topic: string; partition: number; offset: string; code: string; at: string } } = { count: 0 };
+  #deadLetters: { count: number; last?: DeadLetterMark } = { count: 0 };
+  /** Dead letters of this run not yet redelivered and handled, by `<topic>/<partition>/<offset>`. */
+  readonly #unhealed = new Map<string, DeadLetterMark>();
 
   constructor(opts: EventConsumerOptions) {
     this.#o = opts;
@@ -82,8 +96,12 @@ export class EventConsumer {
   }
 
   async start(): Promise<void> {
+    const redelivery = this.#o.topics.filter((t): t is string => typeof t === 'string').map(topicNames.redelivery);
+    await ensureTopics(this.#o.kafka, redelivery.map((topic) => ({ topic, partitions: 1 })));
     await this.#consumer.connect();
+    // A redelivery is read from its beginning whatever fromBeginning says: one sent while the group was down is not skipped.
     await this.#consumer.subscribe({ topics: this.#o.topics, fromBeginning: this.#o.fromBeginning ?? true });
+    if (redelivery.length > 0) await this.#consumer.subscribe({ topics: redelivery, fromBeginning: true });
     await this.#consumer.run({ autoCommit: true, eachMessage: (p) => this.#eachMessage(p) });
   }
 
@@ -105,14 +123,29 @@ export class EventConsumer {
     return this.#o.topics;
   }
 
-  /** How many records this consumer sent to a dead-letter topic since it started, and the last one. */
-  get deadLetters(): { count: number; last?: { topic: string; partition: number; offset: string; code: string; at: string } } {
-    return this.#deadLetters;
+  /**
+   * How many records this consumer sent to a dead-letter topic since it started, the last one,
+   * and how many of them were not yet redelivered and handled (what its read model still misses).
+   */
+  get deadLetters(): { count: number; unhealed: number; last?: DeadLetterMark } {
+    return { ...this.#deadLetters, unhealed: this.#unhealed.size };
   }
 
-  async #eachMessage({ topic, partition, message, heartbeat }: kafkajs.EachMessagePayload): Promise<void> {
+  async #eachMessage(payload: kafkajs.EachMessagePayload): Promise<void> {
+    const { heartbeat } = payload;
+    let { topic, partition, message } = payload;
     this.#inFlight += 1;
     try {
+      const redelivered = isRedeliveryTopic(payload.topic);
+      if (redelivered) {
+        const original = redeliveredFor(this.#o.groupId, headersToStrings(message.headers));
+        if (original === undefined) return; // another group's
+        this.#o.logger.info({ topic: original.topic, partition: original.partition, offset: original.offset, redelivery: `${payload.topic}/${payload.partition}/${message.offset}` }, 'dead letter redelivered');
+        this.#o.metrics.consumed.inc({ topic: original.topic, result: 'redelivered' });
+        // A copy: kafkajs commits the redelivery topic's offset from the record it handed in.
+        ({ topic, partition } = original);
+        message = { ...message, offset: original.offset };
+      }
       let event: ConsumedEvent;
       try {
         event = this.decode(topic, partition, message);
@@ -127,6 +160,7 @@ export class EventConsumer {
           try {
             await this.#o.handle(event);
             this.#o.metrics.consumed.inc({ topic, result: 'ok' });
+            if (redelivered) this.#unhealed.delete(`${topic}/${partition}/${message.offset}`);
             if (outage > 0) this.#o.logger.info({ topic, partition, offset: message.offset, attempts: outage }, 'event handled again after an outage');
             return;
           } catch (err) {
@@ -188,7 +222,9 @@ export class EventConsumer {
       ],
     });
     this.#o.metrics.deadLettered.inc({ topic, code: e.code, group: this.#o.groupId });
-    this.#deadLetters = { count: this.#deadLetters.count + 1, last: { topic, partition, offset: message.offset, code: e.code, at: new Date().toISOString() } };
+    const mark = { topic, partition, offset: message.offset, code: e.code, at: new Date().toISOString() };
+    this.#deadLetters = { count: this.#deadLetters.count + 1, last: mark };
+    this.#unhealed.set(`${topic}/${partition}/${message.offset}`, mark);
     this.#o.metrics.consumed.inc({ topic, result: 'dead-lettered' });
   }
 }

@@ -17,6 +17,7 @@ import { testServiceEnv } from '../testing/service.ts';
 import { stackEnv, testPlatform, waitFor } from '../testing/stack.ts';
 import { openDatabase } from '../store/database.ts';
 import { ServiceRuntime, serviceConfigSpec } from './runtime.ts';
+import { listDeadLetters, redeliverDeadLetter } from '../kafka/dead-letter-tool.ts';
 
 const TYPE = `${COUNTER_NAMESPACE}.CounterAdded`;
 const platform = testPlatform('ready');
@@ -27,6 +28,7 @@ const topicA = `${platform.id}.readya.events`;
 const topicB = `${platform.id}.readyb.events`;
 let release!: () => void;
 const gate = new Promise<void>((r) => (release = r));
+let bugFixed = false;
 
 const record = (key: string, by: number): kafkajs.Message => {
   const envelope = newEnvelope(rt.registry, { type: TYPE, source: '/test', subject: key, at: new Date(), sequence: 1 });
@@ -42,7 +44,7 @@ before(async () => {
     namespace: COUNTER_NAMESPACE,
     types: ['CounterAdded'],
     apply: async (_tx, e) => {
-      if (e.data.by === 13) throw ruleViolated('TEST-13', 'the projection cannot apply this event');
+      if (e.data.by === 13 && !bugFixed) throw ruleViolated('TEST-13', 'the projection cannot apply this event');
     },
   };
   rt.project('counter-view', [topicA], projection);
@@ -63,7 +65,7 @@ const metric = async (name: string, labels: Record<string, string>): Promise<num
   return (m?.values as { value: number; labels: Record<string, string> }[] | undefined)?.filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x)).reduce((n, v) => n + v.value, 0);
 };
 
-test('HEALTH: readiness is red when a projection dead-letters a record, naming it, and /metrics counts dead letters per consumer group', async () => {
+test('HEALTH: readiness is red when a projection dead-letters a record, naming it, and /metrics counts dead letters per consumer group; green again once it is redelivered and handled, without a restart', async () => {
   assert.deepEqual(Object.values((await rt.readiness()).checks).every(Boolean), true, 'ready at first');
   await producer.send({ topic: topicA, acks: -1, messages: [record(`k-${uuidv7()}`, 1), record(`k-${uuidv7()}`, 13)] });
   const r = await waitFor('readiness red', async () => {
@@ -73,6 +75,17 @@ test('HEALTH: readiness is red when a projection dead-letters a record, naming i
   assert.match(r.warnings['projections'] ?? '', /counter-view.*dead-letter|dead-letter.*counter-view/, r.warnings['projections']);
   assert.match(r.warnings['projections'] ?? '', new RegExp(topicA.replaceAll('.', '\\.')), 'the record is named by its topic');
   assert.equal(await metric('govmesh_dead_letter_total', { group: `ready-${platform.id}-counter-view-${platform.id}` }), 1);
+
+  // The operator fixes the projection's bug and redelivers the dead letter (npm run dead-letters).
+  bugFixed = true;
+  const refs: string[] = [];
+  await listDeadLetters(rt.kafka, [`${topicA}.dlq`], (l) => {
+    if ('deadLetter' in l) refs.push(l.deadLetter.ref);
+  });
+  assert.equal(refs.length, 1);
+  await redeliverDeadLetter(rt.kafka, producer, rt.registry, refs[0]!, { at: new Date() });
+  await waitFor('readiness green again', async () => (await rt.readiness()).checks['projections'] === true, 30000);
+  assert.equal((await rt.readiness()).warnings['projections'], undefined);
 });
 
 test('HEALTH: readiness is red while a consumer group lags more than CONSUMER_LAG_MAX records, and /metrics shows the lag per group', async () => {

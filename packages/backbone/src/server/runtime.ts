@@ -328,12 +328,13 @@ export class ServiceRuntime {
     checks['relay'] = relay.ok;
     if (relay.reason !== undefined) warnings['relay'] = relay.reason;
     // A projection that dead-lettered a record serves a read model without it: not ready until an
-    // operator replays the dead letter and restarts the service (docs/operations.md#dead-letters).
-    const dead = [...this.#projections].filter(([, c]) => c.deadLetters.count > 0);
+    // operator redelivers the dead letter and the projection handles it (or restarts the service;
+    // docs/operations.md#dead-letters).
+    const dead = [...this.#projections].filter(([, c]) => c.deadLetters.unhealed > 0);
     checks['projections'] = dead.length === 0;
     if (dead.length > 0) {
       warnings['projections'] = dead
-        .map(([name, c]) => `projection ${name} dead-lettered ${c.deadLetters.count} record(s), the last ${c.deadLetters.last?.topic}/${c.deadLetters.last?.partition}@${c.deadLetters.last?.offset} (${c.deadLetters.last?.code}) at ${c.deadLetters.last?.at}: its read model misses them`)
+        .map(([name, c]) => `projection ${name} dead-lettered ${c.deadLetters.unhealed} record(s) not yet redelivered, the last ${c.deadLetters.last?.topic}/${c.deadLetters.last?.partition}@${c.deadLetters.last?.offset} (${c.deadLetters.last?.code}) at ${c.deadLetters.last?.at}: its read model misses them`)
         .join('; ');
     }
     for (const [name, check] of this.#checks) {

@@ -11,7 +11,5 @@ export const auditTopics = (platform: string) => ({
   events: topics.events(platform, 'audit'),
 });
 
-const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
 /** Every event topic of the platform: `<platform>.<stream>.events`, nothing else (no .dlq, no .ingest). */
-export const eventTopicPattern = (platform: string): RegExp => new RegExp(`^${escapeRegExp(platform)}\\.[a-z_-]+\\.events$`);
+export const eventTopicPattern = topics.ledgered;
