@@ -118,6 +118,14 @@ const start = async (name: Service): Promise<void> => {
     starting.delete(name);
   }
 };
+// Interrupted (Ctrl-C, a test's timeout): nothing of the run is left behind.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    stopping = true;
+    for (const s of running.values()) s.process.kill('SIGKILL');
+    void (args.keep ? Promise.resolve('') : infra('remove')).finally(() => process.exit(130));
+  });
+}
 await Promise.all(SERVICES.map(start));
 log(`services up: ${SERVICES.map((s) => `${s} ${running.get(s)!.url}`).join(', ')}`);
 
