@@ -36,7 +36,6 @@ export { deadLetterOf, redeliveryOf, redeliveredFor, parseDeadLetterRef, REDELIV
 export type { DeadLetter } from './kafka/dead-letters.ts';
 export { listDeadLetters, findDeadLetter, decodeDeadLetter, redeliverDeadLetter, deadLetterTopics } from './kafka/dead-letter-tool.ts';
 export type { DeadLetterLine, ForeignRecord } from './kafka/dead-letter-tool.ts';
-export { readTopicToEnd } from './kafka/topic-reader.ts';
 export type { ConsumedEvent, EventConsumerOptions } from './kafka/consumer.ts';
 export { createMetrics } from './telemetry/metrics.ts';
 export type { BackboneMetrics } from './telemetry/metrics.ts';

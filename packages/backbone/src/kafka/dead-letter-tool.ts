@@ -3,7 +3,7 @@ import type { SchemaRegistry } from '../avro/registry.ts';
 import { asGovError, GovError, notFound } from '../errors/errors.ts';
 import { ensureTopics, topics } from './client.ts';
 import { deadLetterOf, parseDeadLetterRef, redeliveryOf, REDELIVERY_HEADERS, type DeadLetter } from './dead-letters.ts';
-import { readTopicToEnd } from './topic-reader.ts';
+import { readTopicRange } from './topic-tail.ts';
 import { headersToStrings } from '../envelope/envelope.ts';
 
 /**
@@ -48,7 +48,7 @@ const redeliveries = async (kafka: kafkajs.Kafka, originalTopic: string): Promis
   const out = new Map<string, string>();
   const topic = topics.redelivery(originalTopic);
   if (!(await topicExists(kafka, topic))) return out;
-  await readTopicToEnd(kafka, topic, (partition, m) => {
+  await readTopicRange(kafka, topic, (low) => low, (partition, m) => {
     const of = headersToStrings(m.headers)[REDELIVERY_HEADERS.of];
     if (of !== undefined) out.set(of, `${topic}/${partition}/${m.offset}`);
   });
@@ -58,7 +58,7 @@ const redeliveries = async (kafka: kafkajs.Kafka, originalTopic: string): Promis
 export const listDeadLetters = async (kafka: kafkajs.Kafka, dlqTopics: string[], onLine: (line: DeadLetterLine | ForeignRecord) => void): Promise<void> => {
   for (const dlq of dlqTopics) {
     const done = await redeliveries(kafka, dlq.slice(0, -'.dlq'.length));
-    await readTopicToEnd(kafka, dlq, (partition, m) => {
+    await readTopicRange(kafka, dlq, (low) => low, (partition, m) => {
       try {
         const deadLetter = deadLetterOf(dlq, partition, m);
         onLine({ deadLetter, redelivered: done.get(deadLetter.ref) });
@@ -74,7 +74,7 @@ export const findDeadLetter = async (kafka: kafkajs.Kafka, ref: string): Promise
   const at = parseDeadLetterRef(ref);
   if (!(await topicExists(kafka, at.topic))) throw notFound('dead-letter topic', at.topic);
   let found: DeadLetter | undefined;
-  await readTopicToEnd(kafka, at.topic, (partition, m) => {
+  await readTopicRange(kafka, at.topic, (low) => low, (partition, m) => {
     if (partition === at.partition && m.offset === at.offset) found = deadLetterOf(at.topic, partition, m);
   });
   if (found === undefined) throw notFound('dead letter', ref);
