@@ -140,7 +140,7 @@ export const startAuditService = async (
     const { httpUrl, grpcAddress } = await rt.serve({
       description: 'The audit ledger: every event of the platform in an RFC 6962 Merkle tree with signed checkpoints (Regulation Arts. 29, 38).',
       routes: auditRoutes({ ledger, checkpointer, queries, witness }),
-      grpc: auditGrpcService({ ledger, checkpointer, queries, authenticator: rt.authenticator, logger: rt.logger }),
+      grpc: auditGrpcService({ ledger, checkpointer, queries, edge: rt.grpcEdgeDeps }),
     });
     rt.logger.info({ origin, schema, size: ledger.size, topics: ingest.topics }, 'audit ledger open');
     return { httpUrl, grpcAddress, logger: rt.logger, origin, vkey: signer.vkey, schema, ledger, ingest, checkpointer, queries, witness, stop: () => rt.stop() };

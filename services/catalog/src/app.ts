@@ -78,7 +78,7 @@ export const startCatalogService = async (config: CatalogConfig, overrides: { cl
   const { httpUrl, grpcAddress } = await rt.serve({
     description: 'The unified catalog of government data (Regulation on Government Data Sharing, Arts. 12-17).',
     routes: catalogRoutes({ commands, queries, registry: rt.registry }),
-    grpc: catalogGrpcService({ commands, queries, authenticator: rt.authenticator, logger: rt.logger }),
+    grpc: catalogGrpcService({ commands, queries, edge: rt.grpcEdgeDeps }),
   });
   return { httpUrl, grpcAddress, logger: rt.logger, commands, queries, watcher, relay: rt.relay, stop: () => rt.stop() };
 };

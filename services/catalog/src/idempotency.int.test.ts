@@ -1,13 +1,16 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import grpc from '@grpc/grpc-js';
+import * as pb from '@govmesh/contracts/catalog/v1';
 import { uuidv7 } from '@govmesh/backbone';
+import { contentToProto } from './api/content-mapping.ts';
 import type { CatalogService } from './app.ts';
 import { conditionalContent } from './domain/fixtures.ts';
 import { restAs, startTestCatalog } from './testing.ts';
 import type { TestPlatform } from '@govmesh/backbone/testing';
 
 // Real Kafka and PostgreSQL (scripts/infra). Safe retries on the catalog's REST commands (issue 13,
-// defect 7); the mechanism is the backbone's, the same for every service.
+// defect 7) and gRPC commands; the mechanism is the backbone's, the same for every service.
 let svc: CatalogService;
 let platform: TestPlatform;
 before(async () => {
@@ -79,4 +82,49 @@ test('EDGE: If-Match applies a command only at the revision the client read: a s
   assert.equal(current.status, 200, JSON.stringify(current.body));
   assert.equal(current.body!['revision'], 2);
   assert.equal((await provider().post(`/v1/entries/${entryId}/head-approval`, { approver: 'x' }, { 'if-match': 'three' })).status, 400);
+});
+
+test('EDGE: over gRPC, idempotency-key metadata makes a retried command run once with the first answer; another request under it and a stale if-match are refused (defect 7)', async () => {
+  const client = new pb.CatalogServiceClient(svc.grpcAddress, grpc.credentials.createInsecure());
+  const md = (extra: Record<string, string>) => {
+    const m = new grpc.Metadata();
+    m.set('authorization', `Bearer ${platform.token('dept-public-security')}`);
+    for (const [k, v] of Object.entries(extra)) m.set(k, v);
+    return m;
+  };
+  const draft = (req: pb.DraftEntryRequest, extra: Record<string, string>) =>
+    new Promise<{ err: grpc.ServiceError | null; res?: pb.EntryResponse; replayed?: string }>((resolve) => {
+      let replayed: string | undefined;
+      const call = client.draftEntry(req, md(extra), (err, res) => resolve({ err, ...(res === undefined ? {} : { res }), ...(replayed === undefined ? {} : { replayed }) }));
+      call.on('metadata', (m) => (replayed = m.get('idempotent-replayed')[0]?.toString()));
+    });
+  const assess = (req: pb.RecordAssessmentRequest, extra: Record<string, string>) =>
+    new Promise<{ err: grpc.ServiceError | null; res?: pb.EntryResponse }>((resolve) => client.recordAssessment(req, md(extra), (err, res) => resolve({ err, ...(res === undefined ? {} : { res }) })));
+  try {
+    const content = contentToProto(conditionalContent());
+    const key = uuidv7();
+    const first = await draft({ entryId: '', content }, { 'idempotency-key': key });
+    assert.equal(first.err, null, first.err?.details);
+    const retry = await draft({ entryId: '', content }, { 'idempotency-key': key });
+    assert.equal(retry.err, null);
+    assert.deepEqual(retry.res, first.res, 'the same entry id, revision and event ids');
+    assert.equal(retry.replayed, 'true');
+    assert.deepEqual(await historyOf(first.res!.entryId), ['CatalogEntryDrafted']);
+
+    const entryId = first.res!.entryId;
+    const reused = await assess({ entryId, kind: pb.AssessmentKind.ASSESSMENT_KIND_SECRECY_RISK, reference: 'SR-1', conclusion: 'none' }, { 'idempotency-key': key });
+    assert.equal(reused.err?.code, grpc.status.INVALID_ARGUMENT);
+    assert.equal(reused.err?.metadata.get('x-error-code')[0], 'GOV_ERR_IDEMPOTENCY_KEY_REUSED');
+    assert.equal(reused.err?.metadata.get('x-error-fields')[0], 'metadata.idempotency-key');
+
+    const stale = await assess({ entryId, kind: pb.AssessmentKind.ASSESSMENT_KIND_SECRECY_RISK, reference: 'SR-1', conclusion: 'none' }, { 'if-match': '"0"' });
+    assert.equal(stale.err?.code, grpc.status.FAILED_PRECONDITION);
+    assert.equal(stale.err?.metadata.get('x-error-code')[0], 'GOV_ERR_PRECONDITION_FAILED');
+    assert.deepEqual(await historyOf(entryId), ['CatalogEntryDrafted'], 'nothing changed');
+    const current = await assess({ entryId, kind: pb.AssessmentKind.ASSESSMENT_KIND_SECRECY_RISK, reference: 'SR-1', conclusion: 'none' }, { 'if-match': '"1"', 'idempotency-key': uuidv7() });
+    assert.equal(current.err, null, current.err?.details);
+    assert.equal(current.res?.revision, 2);
+  } finally {
+    client.close();
+  }
 });

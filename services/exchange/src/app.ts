@@ -69,7 +69,7 @@ export const startExchangeService = async (config: ExchangeConfig, overrides: { 
   const { httpUrl, grpcAddress } = await rt.serve({
     description: 'The data plane: datasets behind published catalog entries, delivered to approved shares only (Regulation on Government Data Sharing, Arts. 22, 25, 27, 34-35).',
     routes: exchangeRoutes({ commands, datasets, catalog, shares, clock: rt.clock, maskingKey: key, uploadMaxBytes: config.UPLOAD_MAX_BYTES }),
-    grpc: exchangeGrpcService({ datasets, shares, authenticator: rt.authenticator, logger: rt.logger }),
+    grpc: exchangeGrpcService({ datasets, shares, edge: rt.grpcEdgeDeps }),
   });
   return { httpUrl, grpcAddress, logger: rt.logger, commands, datasets, shares, relay: rt.relay, stop: () => rt.stop() };
 };

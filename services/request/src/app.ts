@@ -58,7 +58,7 @@ export const startRequestService = async (config: RequestConfig, overrides: { cl
   const { httpUrl, grpcAddress } = await rt.serve({
     description: 'Share requests and grants (Regulation on Government Data Sharing, Arts. 20-22, 25, 27-29).',
     routes: requestRoutes({ commands, queries, catalog, registry: rt.registry }),
-    grpc: requestGrpcService({ commands, queries, catalog, authenticator: rt.authenticator, logger: rt.logger }),
+    grpc: requestGrpcService({ commands, queries, catalog, edge: rt.grpcEdgeDeps }),
   });
   rt.logger.info({ autoGrantUnconditional: config.UNCONDITIONAL_AUTO_GRANT }, 'request service configuration');
   return { httpUrl, grpcAddress, logger: rt.logger, commands, queries, catalog, watcher, relay: rt.relay, stop: () => rt.stop() };

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -12,6 +13,7 @@ import type { Authenticator, Principal } from '../identity/principal.ts';
 import type { Logger } from '../telemetry/logging.ts';
 import { context, inSpan, SpanKind } from '../telemetry/tracing.ts';
 import { requestIdOf } from './edge.ts';
+import { expectRevision, recallAnswer, storeAnswer, withPreconditions, type CommandPreconditions, type IdempotencyStore } from './idempotency.ts';
 
 /**
  * The gRPC edge: wraps unary handlers so that each call is authenticated from the
@@ -22,8 +24,41 @@ import { requestIdOf } from './edge.ts';
  */
 export type UnaryImpl<Req, Res> = (req: Req, principal: Principal) => Promise<Res>;
 
+/** What every unary call of a service needs: who calls, where to log, where idempotency keys live. */
+export interface GrpcEdgeDeps {
+  authenticator: Authenticator;
+  logger: Logger;
+  idempotency?: IdempotencyStore;
+}
+
+type MethodCodec = Pick<grpc.MethodDefinition<unknown, unknown>, 'requestSerialize' | 'responseSerialize' | 'responseDeserialize'>;
+
+const metadataText = (call: grpc.ServerUnaryCall<unknown, unknown>, name: string): string | undefined => {
+  const v = call.metadata.get(name)[0];
+  return v === undefined ? undefined : v.toString();
+};
+
+const GRPC_ANSWER = 'application/grpc+proto';
+
+/**
+ * The unary-call wrapper of a service's gRPC definition. Like the REST edge (idempotency.ts), a
+ * call with `idempotency-key` metadata runs its command at most once per department and key: a
+ * retry with the same request gets the stored answer (and `idempotent-replayed: true` in the
+ * initial metadata); another request under the key is refused (INVALID_ARGUMENT,
+ * GOV_ERR_IDEMPOTENCY_KEY_REUSED), a retry racing the first ABORTED (GOV_ERR_IDEMPOTENCY_IN_PROGRESS);
+ * `if-match: "<revision>"` is honoured too (FAILED_PRECONDITION, GOV_ERR_PRECONDITION_FAILED).
+ * Queries claim nothing, so the metadata changes nothing for them.
+ */
+export const grpcEdge =
+  (deps: GrpcEdgeDeps, definition: grpc.ServiceDefinition) =>
+  <Req, Res>(name: string, impl: UnaryImpl<Req, Res>): grpc.handleUnaryCall<Req, Res> => {
+    const method = Object.values(definition).find((m) => m.path.endsWith(`/${name}`)) as MethodCodec | undefined;
+    if (method === undefined) throw new Error(`gRPC method ${name} is not in the service definition`);
+    return unary<Req, Res>(name, deps.authenticator, deps.logger, impl, deps.idempotency === undefined ? undefined : { store: deps.idempotency, codec: method });
+  };
+
 export const unary =
-  <Req, Res>(name: string, authenticator: Authenticator, logger: Logger, impl: UnaryImpl<Req, Res>): grpc.handleUnaryCall<Req, Res> =>
+  <Req, Res>(name: string, authenticator: Authenticator, logger: Logger, impl: UnaryImpl<Req, Res>, idempotency?: { store: IdempotencyStore; codec: MethodCodec }): grpc.handleUnaryCall<Req, Res> =>
   (call, callback) => {
     const given = call.metadata.get('x-request-id')[0];
     const requestId = requestIdOf(typeof given === 'string' ? given : undefined);
@@ -34,7 +69,29 @@ export const unary =
         // The REST edge's text rule: no NUL or lone surrogate in any field (issue 13).
         const text = textViolations(call.request, '').map((v) => ({ ...v, field: v.field.slice(1) }));
         if (text.length > 0) throw inputInvalid(text);
-        callback(null, await impl(call.request, principal));
+        if (idempotency === undefined) {
+          callback(null, await impl(call.request, principal));
+          return;
+        }
+        const { store, codec } = idempotency;
+        const pre: CommandPreconditions = {};
+        expectRevision(pre, metadataText(call, 'if-match'), 'metadata.if-match');
+        const replay = await recallAnswer(store, pre, {
+          principal: principal.department.id,
+          key: metadataText(call, 'idempotency-key'),
+          fingerprint: () => createHash('sha256').update(`${name}\n`).update(codec.requestSerialize(call.request)).digest('hex'),
+          field: 'metadata.idempotency-key',
+        });
+        if (replay !== undefined) {
+          const md = new grpc.Metadata();
+          md.set('idempotent-replayed', 'true');
+          call.sendMetadata(md);
+          callback(null, codec.responseDeserialize(Buffer.from(replay.body, 'base64')) as Res);
+          return;
+        }
+        const res = await withPreconditions(pre, () => impl(call.request, principal));
+        await storeAnswer(store, pre, { status: 0, body: Buffer.from(codec.responseSerialize(res)).toString('base64'), contentType: GRPC_ANSWER });
+        callback(null, res);
       } catch (err) {
         const e = asGovError(err);
         if (e.code === 'GOV_ERR_INTERNAL') logger.error({ err, method: name, requestId }, 'grpc call failed');

@@ -18,6 +18,8 @@ import type { Database, Tx } from '../store/database.ts';
  *
  * `If-Match: "<revision>"`: an optimistic client's command applies only if the aggregate is still
  * at that revision (the `revision` every view and acknowledgement reports), else 412.
+ *
+ * The gRPC edge honours the same two as metadata (grpc.ts), on the same table.
  */
 export const IDEMPOTENCY_RETENTION_HOURS = 24;
 const KEY_PATTERN = '^[\\x21-\\x7e]{1,255}$';
@@ -65,6 +67,72 @@ export const claimPreconditions = async (tx: Tx, schema: string, aggregateId: st
   pre.claimed = i;
 };
 
+/** Where a service keeps its idempotency keys: the table `<schema>.idempotency`. */
+export interface IdempotencyStore {
+  db: Database;
+  schema: string;
+}
+
+/** A stored answer to replay: status (HTTP) or 0 (gRPC OK), body as text (JSON, or base64 of a gRPC message). */
+export interface StoredAnswer {
+  status: number;
+  body: string;
+  contentType: string;
+}
+
+/** Runs a command (or the rest of a request) with the preconditions the edge read. */
+export const withPreconditions = <T>(pre: CommandPreconditions, run: () => T): T => preconditions.run(pre, run);
+
+/** Reads `If-Match` (HTTP header or gRPC metadata) into the expected revision. */
+export const expectRevision = (pre: CommandPreconditions, value: string | undefined, field: string): void => {
+  if (value === undefined) return;
+  const m = IF_MATCH.exec(value.trim());
+  if (m === null) throw inputInvalid([{ field, description: 'the revision to act on, quoted: "3"' }]);
+  pre.expectedRevision = Number(m[1]);
+};
+
+/**
+ * Looks an Idempotency-Key up for a department: a new key is left in `pre` to be claimed in the
+ * command's transaction (undefined is returned); a known one with the same fingerprint returns its
+ * stored answer; with another fingerprint, or not answered yet, it is refused (see above).
+ */
+export const recallAnswer = async (store: IdempotencyStore, pre: CommandPreconditions, req: { principal: string; key: string | undefined; fingerprint: () => string; field: string }): Promise<StoredAnswer | undefined> => {
+  const { principal, key, field } = req;
+  if (key === undefined) return undefined;
+  if (!KEY.test(key)) throw inputInvalid([{ field, description: '1 to 255 visible ASCII characters, e.g. a UUID' }]);
+  const fingerprint = req.fingerprint();
+  const table = `${store.schema}.idempotency`;
+  await store.db.query(`delete from ${table} where principal = $1 and key = $2 and created_at < now() - interval '${IDEMPOTENCY_RETENTION_HOURS} hours'`, [principal, key]);
+  const [row] = await store.db.query<{ fingerprint: string; status: number | null; body: string | null; content_type: string | null }>(
+    `select fingerprint, status, body, content_type from ${table} where principal = $1 and key = $2`,
+    [principal, key],
+  );
+  if (row === undefined) {
+    pre.idempotency = { principal, key, fingerprint };
+    return undefined;
+  }
+  if (row.fingerprint !== fingerprint) {
+    throw new GovError('GOV_ERR_IDEMPOTENCY_KEY_REUSED', `Idempotency-Key ${key} was used for another request; use a new key for a new request`, { violations: [{ field, description: 'already used with another method, path or body' }] });
+  }
+  if (row.status === null || row.body === null) {
+    throw new GovError('GOV_ERR_IDEMPOTENCY_IN_PROGRESS', `the request with Idempotency-Key ${key} was accepted and its answer is not stored yet (in progress, or lost in a crash after the commit): retry, or read the resource`);
+  }
+  return { status: row.status, body: row.body, contentType: row.content_type ?? 'application/json' };
+};
+
+/** Stores the answer of a command whose key was claimed, for its retries. */
+export const storeAnswer = async (store: IdempotencyStore, pre: CommandPreconditions | undefined, answer: StoredAnswer): Promise<void> => {
+  const claimed = pre?.claimed;
+  if (claimed === undefined) return;
+  await store.db.query(`update ${store.schema}.idempotency set status = $3, body = $4, content_type = $5 where principal = $1 and key = $2 and status is null`, [
+    claimed.principal,
+    claimed.key,
+    answer.status,
+    answer.body,
+    answer.contentType,
+  ]);
+};
+
 /** Method, route, parameters and body (keys sorted, so a retried body matches whatever its key order). */
 const fingerprintOf = (req: FastifyRequest): string => {
   // Only parsed JSON is fingerprinted: a streamed body (an upload) is not a replayable command.
@@ -83,8 +151,7 @@ const header = (req: FastifyRequest, name: string): string | undefined => {
 const isCommand = (req: FastifyRequest): boolean => req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'OPTIONS' && req.routeOptions.url?.startsWith('/v1/') === true;
 
 /** Registers the hooks on a service's REST server; the table lives in the service's own schema. */
-export const registerIdempotency = (app: FastifyInstance, store: { db: Database; schema: string }): void => {
-  const table = `${store.schema}.idempotency`;
+export const registerIdempotency = (app: FastifyInstance, store: IdempotencyStore): void => {
   const saved = new WeakMap<FastifyRequest, CommandPreconditions>();
 
   app.addHook('onRequest', (req, _reply, done) => {
@@ -94,54 +161,26 @@ export const registerIdempotency = (app: FastifyInstance, store: { db: Database;
     }
     const pre: CommandPreconditions = {};
     saved.set(req, pre);
-    preconditions.run(pre, done);
+    withPreconditions(pre, done);
   });
 
   app.addHook('preHandler', async (req: FastifyRequest, reply: FastifyReply) => {
     const pre = saved.get(req);
     if (pre === undefined) return;
-    const ifMatch = header(req, 'if-match');
-    if (ifMatch !== undefined) {
-      const m = IF_MATCH.exec(ifMatch.trim());
-      if (m === null) throw inputInvalid([{ field: 'headers.if-match', description: 'the revision to act on, quoted: "3"' }]);
-      pre.expectedRevision = Number(m[1]);
-    }
+    expectRevision(pre, header(req, 'if-match'), 'headers.if-match');
     const key = header(req, 'idempotency-key');
     if (key === undefined) return;
-    if (!KEY.test(key)) throw inputInvalid([{ field: 'headers.idempotency-key', description: '1 to 255 visible ASCII characters, e.g. a UUID' }]);
-    const principal = req.principal().department.id;
-    const fingerprint = fingerprintOf(req);
-    await store.db.query(`delete from ${table} where principal = $1 and key = $2 and created_at < now() - interval '${IDEMPOTENCY_RETENTION_HOURS} hours'`, [principal, key]);
-    const [row] = await store.db.query<{ fingerprint: string; status: number | null; body: string | null; content_type: string | null }>(
-      `select fingerprint, status, body, content_type from ${table} where principal = $1 and key = $2`,
-      [principal, key],
-    );
-    if (row === undefined) {
-      pre.idempotency = { principal, key, fingerprint };
-      return;
-    }
-    if (row.fingerprint !== fingerprint) {
-      throw new GovError('GOV_ERR_IDEMPOTENCY_KEY_REUSED', `Idempotency-Key ${key} was used for another request; use a new key for a new request`, { violations: [{ field: 'headers.idempotency-key', description: 'already used with another method, path or body' }] });
-    }
-    if (row.status === null || row.body === null) {
-      throw new GovError('GOV_ERR_IDEMPOTENCY_IN_PROGRESS', `the request with Idempotency-Key ${key} was accepted and its answer is not stored yet (in progress, or lost in a crash after the commit): retry, or read the resource`);
-    }
-    return reply.status(row.status).header('idempotent-replayed', 'true').type(row.content_type ?? 'application/json').send(row.body);
+    const answer = await recallAnswer(store, pre, { principal: req.principal().department.id, key, fingerprint: () => fingerprintOf(req), field: 'headers.idempotency-key' });
+    if (answer !== undefined) return reply.status(answer.status).header('idempotent-replayed', 'true').type(answer.contentType).send(answer.body);
   });
 
   app.addHook('onSend', async (req, reply, payload) => {
-    const claimed = saved.get(req)?.claimed;
-    if (claimed === undefined || reply.statusCode >= 300) return payload;
+    const pre = saved.get(req);
+    if (pre?.claimed === undefined || reply.statusCode >= 300) return payload;
     // Command answers are JSON text; anything else (a stream) is not replayable and stays "in progress".
     const body = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : null;
     if (body === null) return payload;
-    await store.db.query(`update ${table} set status = $3, body = $4, content_type = $5 where principal = $1 and key = $2 and status is null`, [
-      claimed.principal,
-      claimed.key,
-      reply.statusCode,
-      body,
-      String(reply.getHeader('content-type') ?? 'application/json'),
-    ]);
+    await storeAnswer(store, pre, { status: reply.statusCode, body, contentType: String(reply.getHeader('content-type') ?? 'application/json') });
     return payload;
   });
 };

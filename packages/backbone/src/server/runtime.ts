@@ -25,7 +25,7 @@ import { COVERAGE_WARNING_DAYS, WorkingCalendar } from '../time/calendar.ts';
 import client from 'prom-client';
 import { systemClock, type Clock } from '../time/clock.ts';
 import { createHttpServer, type Readiness } from './http.ts';
-import { serveStandardServices, startGrpcServer, stopGrpcServer } from './grpc.ts';
+import { serveStandardServices, startGrpcServer, stopGrpcServer, type GrpcEdgeDeps } from './grpc.ts';
 import { REPO_ROOT } from './main.ts';
 
 /** The config keys every service has, with defaults found from the repository root. */
@@ -217,6 +217,11 @@ export class ServiceRuntime {
     this.#consumers.push(c);
     this.watchLag(c.groupId, () => [...c.topics]);
     return c;
+  }
+
+  /** What the service's gRPC edge needs (grpcEdge): authentication, logs, the idempotency table. */
+  get grpcEdgeDeps(): GrpcEdgeDeps {
+    return { authenticator: this.authenticator, logger: this.logger, idempotency: { db: this.db, schema: this.#schema } };
   }
 
   /** A readiness check of the service's own (e.g. the audit ledger's writer lock); its reason is shown under warnings. */

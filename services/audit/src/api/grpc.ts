@@ -1,6 +1,6 @@
 import type grpc from '@grpc/grpc-js';
 import * as pb from '@govmesh/contracts/audit/v1';
-import { inputInvalid, notFound, requireRole, unary, type Authenticator, type Logger } from '@govmesh/backbone';
+import { inputInvalid, notFound, requireRole, grpcEdge, type GrpcEdgeDeps } from '@govmesh/backbone';
 import type { Checkpointer, ServedCheckpoint } from '../ledger/checkpointer.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import type { AuditQueries } from '../ledger/queries.ts';
@@ -14,9 +14,9 @@ const int = (v: string, field: string): number => {
   return n;
 };
 
-export const auditGrpcService = (deps: { ledger: Ledger; checkpointer: Checkpointer; queries: AuditQueries; authenticator: Authenticator; logger: Logger }): { definition: typeof pb.AuditServiceService; implementation: grpc.UntypedServiceImplementation } => {
-  const { ledger, checkpointer, queries, authenticator, logger } = deps;
-  const u = <Req, Res>(name: string, impl: Parameters<typeof unary<Req, Res>>[3]) => unary<Req, Res>(name, authenticator, logger, impl);
+export const auditGrpcService = (deps: { ledger: Ledger; checkpointer: Checkpointer; queries: AuditQueries; edge: GrpcEdgeDeps }): { definition: typeof pb.AuditServiceService; implementation: grpc.UntypedServiceImplementation } => {
+  const { ledger, checkpointer, queries } = deps;
+  const u = grpcEdge(deps.edge, pb.AuditServiceService);
   const latestSize = () => {
     if (checkpointer.latestSize === 0) throw notFound('checkpoint', 'latest');
     return checkpointer.latestSize;

@@ -1,7 +1,7 @@
 import { AssessmentKindValues, GradeValues, ShareAttributeValues, UpdateTriggerValues } from '@govmesh/contracts/avro';
 import type grpc from '@grpc/grpc-js';
 import * as pb from '@govmesh/contracts/catalog/v1';
-import { inputInvalid, unary, type Authenticator, type Logger, fromProtoEnum } from '@govmesh/backbone';
+import { inputInvalid, fromProtoEnum, grpcEdge, type GrpcEdgeDeps } from '@govmesh/backbone';
 import type { CatalogCommands, CommandAck } from '../commands/catalog-commands.ts';
 import type { CatalogQueries, EntrySummary } from '../projections/catalog-queries.ts';
 import { contentFromProto, contentToProto } from './content-mapping.ts';
@@ -28,9 +28,9 @@ const view = (e: EntrySummary): pb.EntryView => ({
 
 const ackOut = (a: CommandAck): pb.EntryResponse => a;
 
-export const catalogGrpcService = (deps: { commands: CatalogCommands; queries: CatalogQueries; authenticator: Authenticator; logger: Logger }): { definition: typeof pb.CatalogServiceService; implementation: grpc.UntypedServiceImplementation } => {
-  const { commands, queries, authenticator, logger } = deps;
-  const u = <Req, Res>(name: string, impl: Parameters<typeof unary<Req, Res>>[3]) => unary<Req, Res>(name, authenticator, logger, impl);
+export const catalogGrpcService = (deps: { commands: CatalogCommands; queries: CatalogQueries; edge: GrpcEdgeDeps }): { definition: typeof pb.CatalogServiceService; implementation: grpc.UntypedServiceImplementation } => {
+  const { commands, queries } = deps;
+  const u = grpcEdge(deps.edge, pb.CatalogServiceService);
   const impl: pb.CatalogServiceServer = {
     draftEntry: u('DraftEntry', async (r: pb.DraftEntryRequest, p) => ackOut(await commands.draft(p, r.entryId, contentFromProto(r.content)))),
     reviseEntry: u('ReviseEntry', async (r: pb.ReviseEntryRequest, p) => ackOut(await commands.execute(p, id(r.entryId), { kind: 'ReviseEntry', content: contentFromProto(r.content) }))),

@@ -1,6 +1,6 @@
 import type grpc from '@grpc/grpc-js';
 import * as pb from '@govmesh/contracts/exchange/v1';
-import { forbidden, inputInvalid, notFound, unary, type Authenticator, type Logger } from '@govmesh/backbone';
+import { forbidden, inputInvalid, notFound, grpcEdge, type GrpcEdgeDeps } from '@govmesh/backbone';
 import type { DatasetQueries } from '../projections/dataset-queries.ts';
 import type { Shares } from '../projections/share-view.ts';
 
@@ -10,9 +10,9 @@ const id = (field: string, v: string): string => {
   return v;
 };
 
-export const exchangeGrpcService = (deps: { datasets: DatasetQueries; shares: Shares; authenticator: Authenticator; logger: Logger }): { definition: typeof pb.ExchangeServiceService; implementation: grpc.UntypedServiceImplementation } => {
-  const { datasets, shares, authenticator, logger } = deps;
-  const u = <Req, Res>(name: string, impl: Parameters<typeof unary<Req, Res>>[3]) => unary<Req, Res>(name, authenticator, logger, impl);
+export const exchangeGrpcService = (deps: { datasets: DatasetQueries; shares: Shares; edge: GrpcEdgeDeps }): { definition: typeof pb.ExchangeServiceService; implementation: grpc.UntypedServiceImplementation } => {
+  const { datasets, shares } = deps;
+  const u = grpcEdge(deps.edge, pb.ExchangeServiceService);
   const impl: pb.ExchangeServiceServer = {
     getDataset: u('GetDataset', async (r: pb.GetDatasetRequest, p) => {
       const d = await datasets.dataset(p, id('entry_id', r.entryId));

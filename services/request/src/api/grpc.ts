@@ -1,7 +1,7 @@
 import { DisputeOutcomeValues, MisuseKindValues, RefusalGroundValues, ServiceChangeKindValues } from '@govmesh/contracts/avro';
 import type grpc from '@grpc/grpc-js';
 import * as pb from '@govmesh/contracts/request/v1';
-import { inputInvalid, notFound, unary, type Authenticator, type Logger, type Principal, fromProtoEnum, toProtoEnum } from '@govmesh/backbone';
+import { inputInvalid, notFound, type Principal, fromProtoEnum, toProtoEnum, grpcEdge, type GrpcEdgeDeps } from '@govmesh/backbone';
 import type { CommandAck, RequestCommands, ShareCommandInput } from '../commands/request-commands.ts';
 import type { CatalogView } from '../projections/catalog-view.ts';
 import type { RequestQueries, ShareSummary } from '../projections/request-queries.ts';
@@ -47,9 +47,9 @@ const time = (field: string, s: string): Date | undefined => {
   return d;
 };
 
-export const requestGrpcService = (deps: { commands: RequestCommands; queries: RequestQueries; catalog: CatalogView; authenticator: Authenticator; logger: Logger }): { definition: typeof pb.RequestServiceService; implementation: grpc.UntypedServiceImplementation } => {
-  const { commands, queries, authenticator, logger } = deps;
-  const u = <Req, Res>(name: string, impl: Parameters<typeof unary<Req, Res>>[3]) => unary<Req, Res>(name, authenticator, logger, impl);
+export const requestGrpcService = (deps: { commands: RequestCommands; queries: RequestQueries; catalog: CatalogView; edge: GrpcEdgeDeps }): { definition: typeof pb.RequestServiceService; implementation: grpc.UntypedServiceImplementation } => {
+  const { commands, queries } = deps;
+  const u = grpcEdge(deps.edge, pb.RequestServiceService);
   /** A command RPC: the request carries share_id, the rest maps to the command input. */
   const c = <Req extends { shareId: string }>(name: string, toInput: (r: Req) => ShareCommandInput) =>
     u<Req, pb.ShareResponse>(name, async (r: Req, p: Principal) => ackOut(await commands.execute(p, id(r.shareId), toInput(r))));
