@@ -41,7 +41,8 @@ const lifecycle = obj({
   proofs: { type: 'object', additionalProperties: b64s, description: 'inclusion proof of each timeline entry (by index) against checkpoint' },
 });
 const completeness = obj({
-  size: int, checkpointSize: int, entries: int, seenAgain: int, undecodable: int, late: int, gaps: int,
+  size: int, checkpointSize: int, entries: int, seenAgain: int, undecodable: int, late: int,
+  gaps: { type: 'array', items: obj({ topic: str, partition: int, from: str, to: str, idx: int }), description: 'offsets missing before an entry, seen at ingest' },
   partitions: { type: 'array', items: obj({ topic: str, partition: int, logStart: str, nextOffset: str }) },
 });
 const text = (description: string) => ({ description, content: { 'text/plain': { schema: { type: 'string' } } } });
