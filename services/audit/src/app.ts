@@ -1,6 +1,7 @@
 import { ServiceRuntime, type Clock, type Logger } from '@govmesh/backbone';
 import { cosignerFromSeed, parseVkey, verifierFromVkey } from '@govmesh/ledger';
 import { auditGrpcService } from './api/grpc.ts';
+import { registerLedgerMetrics } from './ledger/metrics.ts';
 import { auditRoutes } from './api/rest.ts';
 import { ledgerOrigin, signingKeyFile, witnessName, type AuditConfig } from './config.ts';
 import { auditTopics, eventTopicPattern } from './events/topics.ts';
@@ -102,6 +103,7 @@ export const startAuditService = async (
       witnesses: config.WITNESS_VKEYS.map((v) => verifierFromVkey(v)),
     });
     await checkpointer.init();
+    registerLedgerMetrics(rt.metrics.registry, ledger, checkpointer, () => new Date());
     const ingest = new LedgerIngest({
       kafka: rt.kafka, ledger, pattern: eventTopicPattern(rt.platform), groupId: `${config.CONSUMER_GROUP_PREFIX}-ledger-${rt.platform}`,
       settleMs: config.LEDGER_SETTLE_MS, tickMs: config.LEDGER_TICK_MS, batchMax: config.LEDGER_BATCH_MAX, pendingMax: config.LEDGER_PENDING_MAX,

@@ -106,6 +106,13 @@ describe('ingest', () => {
     const entries = (await auditor().get(`/v1/ledger/entries?start=${before}&end=${before + 2}`)).body!['entries'] as { problem: string | null; ceId: string; data: unknown }[];
     assert.match(entries.map((e) => e.problem).join('|'), /missing CloudEvents headers: ce_id.*\|.*unknown schema fingerprint/);
     assert.equal((await auditor().get('/v1/ledger/completeness')).body!['undecodable'], 2);
+    // /metrics says the same, from memory (honest operations, issue 13).
+    const metrics = await (await fetch(`${svc.httpUrl}/metrics`)).text();
+    const gauge = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(metrics)?.[1]);
+    assert.equal(Number(/^govmesh_ledger_records\{[^}]*kind="undecodable"[^}]*\} (\S+)$/m.exec(metrics)?.[1]), 2, metrics);
+    assert.equal(Number(/^govmesh_ledger_records\{[^}]*kind="seen_again"[^}]*\} (\S+)$/m.exec(metrics)?.[1]), 2);
+    assert.equal(gauge('govmesh_ledger_size'), svc.ledger.size);
+    assert.ok(gauge('govmesh_ledger_checkpoint_age_seconds') >= -1 && gauge('govmesh_ledger_checkpoint_size') <= svc.ledger.size);
     const out = join(tmp, 'undecodable');
     assert.equal(await exportMain(['--out', out], env, () => undefined), 0);
     const lines: string[] = [];
@@ -114,15 +121,17 @@ describe('ingest', () => {
     assert.equal(await verifyMain([out, '--accept-undecodable'], () => undefined), 0);
   });
 
-  test('a new event topic is picked up without a restart; ingest, dead-letter and checkpoint topics are not ledgered', async () => {
+  test('a new event topic is picked up without a restart; ingest, dead-letter, redelivery and checkpoint topics are not ledgered', async () => {
     const gamma = `${platform.id}.gamma.events`;
-    const p2 = await testProducer([gamma, `${gamma}.dlq`]);
+    const p2 = await testProducer([gamma, `${gamma}.dlq`, `${gamma}.redelivery`]);
     await p2.send({ topic: gamma, messages: [catalogEventRecord(registry, platform.id, 'eg-1', 1)] });
     await p2.send({ topic: `${gamma}.dlq`, messages: [catalogEventRecord(registry, platform.id, 'eg-dlq', 1)] });
+    await p2.send({ topic: `${gamma}.redelivery`, messages: [catalogEventRecord(registry, platform.id, 'eg-redelivery', 1)] });
     await p2.send({ topic: `${platform.id}.alpha.ingest`, messages: [catalogEventRecord(registry, platform.id, 'eg-ingest', 1)] });
     await p2.disconnect();
     await waitFor('gamma ledgered', async () => svc.ingest.topics.includes(gamma) && (await auditor().get('/v1/lifecycles/eg-1')).status === 200, 20000);
     assert.equal((await auditor().get('/v1/lifecycles/eg-dlq')).status, 404);
+    assert.equal((await auditor().get('/v1/lifecycles/eg-redelivery')).status, 404, 'a redelivered dead letter is never ledgered twice');
     assert.equal((await auditor().get('/v1/lifecycles/eg-ingest')).status, 404);
     assert.ok(!svc.ingest.topics.some((t) => t.endsWith('.checkpoints')));
   });

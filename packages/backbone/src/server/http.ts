@@ -92,8 +92,11 @@ export const createHttpServer = async (opts: HttpServerOptions): Promise<Fastify
     }
     socket.destroy(err);
   };
+  const PROBES = new Set(['/healthz', '/readyz', '/metrics']);
   const app = Fastify({
     loggerInstance: opts.logger as FastifyBaseLogger,
+    // One line per request instead of fastify's two (onResponse below).
+    disableRequestLogging: true,
     bodyLimit: BODY_LIMIT,
     routerOptions: { maxParamLength: ID_MAX_LENGTH },
     genReqId: (raw) => requestIdOf(raw.headers['x-request-id']),
@@ -152,6 +155,14 @@ export const createHttpServer = async (opts: HttpServerOptions): Promise<Fastify
     span?.setAttribute('http.response.status_code', reply.statusCode);
     if (reply.statusCode >= 500) span?.setStatus({ code: SpanStatusCode.ERROR });
     span?.end();
+    // One log line and one observation per request, by the matched route (bounded labels: an
+    // unmatched URL is "unmatched", never the raw path). Probes and scrapes log at debug.
+    const route = req.routeOptions.url ?? 'unmatched';
+    const status = reply.statusCode;
+    opts.metrics.httpDuration.observe({ method: req.method, route, status: String(status) }, reply.elapsedTime / 1000);
+    const line = { requestId: req.id, method: req.method, route, status, ms: Math.round(reply.elapsedTime * 10) / 10 };
+    if (PROBES.has(route)) opts.logger.debug(line, 'request');
+    else opts.logger.info(line, 'request');
     done();
   });
 

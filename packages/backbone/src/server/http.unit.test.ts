@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { pino } from 'pino';
 import { ruleViolated } from '../errors/errors.ts';
 import { Directory } from '../identity/platform.ts';
 import { Authenticator } from '../identity/principal.ts';
@@ -62,4 +63,29 @@ test('health is up, readiness reports failing dependencies with 503, metrics are
   assert.deepEqual(ready.json().warnings, { calendar: 'official calendar data ends in 10 days' });
   assert.match((await app.inject({ url: '/metrics' })).body, /govmesh_outbox_published_total/);
   assert.equal((await app.inject({ url: '/docs/json' })).statusCode, 200);
+});
+
+test('HEALTH: one log line per request (method, matched route, status, latency) and /metrics counts requests by route and status, never by raw path', async (t) => {
+  const lines: Record<string, unknown>[] = [];
+  const logger = pino({ level: 'debug' }, { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) });
+  const metrics = createMetrics('t');
+  const app = await createHttpServer({
+    service: 't', version: '1', description: 'd', logger, metrics,
+    authenticator: new Authenticator(new TokenVerifier(keys.publicKeyPem, 'p'), directory, systemClock),
+    readiness: async () => ({ checks: {}, warnings: {} }),
+  });
+  app.get('/v1/things/:id', async () => ({ ok: true }));
+  t.after(() => app.close());
+  for (const id of ['a', 'b']) assert.equal((await app.inject({ url: `/v1/things/${id}`, headers: { authorization: token } })).statusCode, 200);
+  assert.equal((await app.inject({ url: '/v1/nowhere/x' })).statusCode, 404);
+  await app.inject({ url: '/healthz' });
+  const requests = lines.filter((l) => l['msg'] === 'request');
+  assert.deepEqual(requests.filter((l) => l['level'] === 30).map((l) => [l['method'], l['route'], l['status']]), [['GET', '/v1/things/:id', 200], ['GET', '/v1/things/:id', 200], ['GET', 'unmatched', 404]]);
+  assert.ok(requests.every((l) => typeof l['ms'] === 'number' && typeof l['requestId'] === 'string'));
+  assert.equal(requests.find((l) => l['route'] === '/healthz')?.['level'], 20, 'probes log at debug');
+  assert.equal(lines.filter((l) => l['msg'] === 'incoming request' || l['msg'] === 'request completed').length, 0, "fastify's own two lines are off");
+  const text = await metrics.registry.metrics();
+  assert.match(text, /govmesh_http_request_duration_seconds_count\{[^}]*route="\/v1\/things\/:id"[^}]*status="200"[^}]*\} 2/);
+  assert.match(text, /govmesh_http_request_duration_seconds_count\{[^}]*route="unmatched"[^}]*status="404"[^}]*\} 1/);
+  assert.doesNotMatch(text, /nowhere/, 'a raw path never becomes a label');
 });

@@ -10,6 +10,7 @@ export interface BackboneMetrics {
   consumed: client.Counter<'topic' | 'result'>;
   deadLettered: client.Counter<'topic' | 'code' | 'group'>;
   commandDuration: client.Histogram<'command' | 'result'>;
+  httpDuration: client.Histogram<'method' | 'route' | 'status'>;
 }
 
 export const createMetrics = (service: string): BackboneMetrics => {
@@ -29,6 +30,14 @@ export const createMetrics = (service: string): BackboneMetrics => {
       help: 'command handling time',
       labelNames: ['command', 'result'],
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    // Its _count is the request rate by route and status.
+    httpDuration: new client.Histogram({
+      name: 'govmesh_http_request_duration_seconds',
+      help: 'REST requests: time to answer, by method, matched route and status',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
       registers: [registry],
     }),
   };

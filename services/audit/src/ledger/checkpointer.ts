@@ -153,6 +153,11 @@ export class Checkpointer {
     return this.#latest?.size ?? 0;
   }
 
+  /** When the latest checkpoint was signed (undefined: none yet). */
+  get latestIssuedAt(): Date | undefined {
+    return this.#latest?.issuedAt;
+  }
+
   async #serve(row: CheckpointRow): Promise<ServedCheckpoint> {
     const cosigs = await this.#ledger.store.cosignatures([row.size]);
     return { origin: this.#origin, size: row.size, rootHash: row.rootHash, note: withCosignatures(row.note, cosigs), issuedAt: row.issuedAt.toISOString() };

@@ -19,6 +19,12 @@ import type { EntryInsert, LedgerStore, SeenAgainInsert } from './store.ts';
  */
 export type LedgerPayload = KafkaRecordLike;
 
+export interface LedgerCounts {
+  seenAgain: number;
+  late: number;
+  undecodable: number;
+}
+
 export interface AppendResult {
   appended: number;
   seenAgain: number;
@@ -35,6 +41,8 @@ export class Ledger {
   #chain: Buffer;
   #last: OrderPosition | undefined;
   readonly #partitions = new Map<string, PartitionWatermark & { logStart: bigint }>();
+  /** Running totals for /metrics (loaded once at open, then counted at each append: no query per scrape). */
+  #counts: LedgerCounts = { seenAgain: 0, late: 0, undecodable: 0 };
 
   private constructor(store: LedgerStore, opts: { platform: string; registry: SchemaRegistry; failpoints: Failpoints; logger: Logger }, tree: TileTree, chain: Buffer, last: OrderPosition | undefined) {
     this.store = store;
@@ -54,6 +62,8 @@ export class Ledger {
     const last = head.last === undefined ? undefined : { key: head.last.mergeKey, topic: head.last.topic, partition: head.last.partition, offset: head.last.offset };
     const ledger = new Ledger(store, opts, tree, head.chainHash, last);
     await ledger.reloadPartitions();
+    const { seenAgain, late, undecodable } = await store.counts();
+    ledger.#counts = { seenAgain, late, undecodable };
     return ledger;
   }
 
@@ -65,6 +75,11 @@ export class Ledger {
 
   get size(): number {
     return this.#tree.size;
+  }
+
+  /** Records seen again (a duplicate event id, not appended), appended late, and undecodable, in the whole ledger. */
+  get counts(): Readonly<LedgerCounts> {
+    return this.#counts;
   }
 
   get tree(): TileTree {
@@ -164,6 +179,11 @@ export class Ledger {
     this.#tree = tree;
     this.#chain = chain;
     this.#last = last;
+    this.#counts = {
+      seenAgain: this.#counts.seenAgain + seenAgain.length,
+      late: this.#counts.late + entries.filter((e) => e.late).length,
+      undecodable: this.#counts.undecodable + entries.filter((e) => e.problem !== null).length,
+    };
     for (const p of partitions.values()) {
       const w = this.#partitions.get(partitionId(p.topic, p.partition));
       if (w !== undefined) Object.assign(w, { nextOffset: p.nextOffset, lastKey: p.lastKey });
