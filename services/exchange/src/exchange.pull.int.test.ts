@@ -63,7 +63,7 @@ describe('API pull on the real stack', () => {
     assert.equal(r.lines.length, 25);
     for (const l of r.lines) {
       assert.deepEqual(Object.keys(l.record!).sort(), ['citizen_id', 'income', 'name'], 'household_size was not approved: it never leaves');
-      assert.match(String(l.record!['citizen_id']), /^[0-9a-f]{32}$/, 'IMPORTANT: a keyed pseudonym by default');
+      assert.match(String(l.record!['citizen_id']), /^[0-9a-fA-F]{32}$/, 'IMPORTANT: a keyed pseudonym by default (its letter case carries the recipient fingerprint, SEC-17)');
       assert.equal(l.record!['income'], null, 'CORE: withheld by default');
     }
     assert.deepEqual(r.lines.map((l) => l.record!['name']).sort(), Array.from({ length: 25 }, (_, i) => `居民${i}`).sort(), 'GENERAL: in clear');
@@ -94,7 +94,7 @@ describe('API pull on the real stack', () => {
     assert.equal(changed.lines.length, 2);
     assert.equal(changed.lines.find((l) => l.record !== undefined)!.record!['name'], '改名');
     const gone = changed.lines.find((l) => l.deleted !== undefined)!;
-    assert.match(String(gone.deleted!['citizen_id']), /^[0-9a-f]{32}$/, 'a deletion names its record by the masked key');
+    assert.match(String(gone.deleted!['citizen_id']), /^[0-9a-fA-F]{32}$/, 'a deletion names its record by the masked key');
     assert.equal((await pull(REQUESTER, shareId)).lines.length, 24, 'a full pull has the live records only');
     assert.equal((await pull(REQUESTER, shareId, '?cursor=abc')).status, 400);
   });

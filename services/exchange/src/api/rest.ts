@@ -2,9 +2,9 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { COMMAND_ERRORS, GovError, READ_ERRORS, idSchema, inputInvalid, notFound, forbidden, operation, type Clock, type Principal } from '@govmesh/backbone';
 import type { ExchangeCommands } from '../commands/exchange-commands.ts';
-import { recordMasker, type MaskedItem } from '../domain/masking.ts';
+import { deliveredCopy } from '../domain/delivered-copy.ts';
 import type { ShareGrant } from '../domain/share.ts';
-import type { EntryCatalog } from '../projections/catalog-view.ts';
+import { copySpec, type EntryCatalog } from '../projections/catalog-view.ts';
 import type { DatasetQueries } from '../projections/dataset-queries.ts';
 import type { Shares } from '../projections/share-view.ts';
 import { bounded, csvRows, ndjsonRows } from './upload-formats.ts';
@@ -189,10 +189,10 @@ export const exchangeRoutes = (deps: { commands: ExchangeCommands; datasets: Dat
       const limit = req.query.limit ?? DEFAULT_PULL_LIMIT;
       const changedSince = req.query.changedSince ?? null;
       const { share, items } = await commands.deliver(p, req.params.shareId, 'API', deps.clock.now());
-      const masker = await maskerFor(share, items);
+      const copy = await copyFor(share, items);
       const current = await datasets.current(share.entryId);
       const keyApproved = current.keyItem !== '' && items.includes(current.keyItem);
-      const keyMasker = keyApproved ? await maskerFor(share, [current.keyItem]) : null;
+      const keyCopy = keyApproved ? await copyFor(share, [current.keyItem]) : null;
       async function* lines(): AsyncGenerator<string> {
         let sent = 0;
         while (sent < limit) {
@@ -204,8 +204,8 @@ export const exchangeRoutes = (deps: { commands: ExchangeCommands; datasets: Dat
             after = BigInt(r.seq);
             if (r.data === null) {
               // A deletion names its record only if the key item is approved (masked like any item).
-              if (keyMasker !== null) chunk += `${JSON.stringify({ cursor: r.seq, deleted: keyMasker({ [current.keyItem]: r.key }) })}\n`;
-            } else chunk += `${JSON.stringify({ cursor: r.seq, record: masker(r.data) })}\n`;
+              if (keyCopy !== null) chunk += `${JSON.stringify({ cursor: r.seq, deleted: keyCopy({ [current.keyItem]: r.key }) })}\n`;
+            } else chunk += `${JSON.stringify({ cursor: r.seq, record: copy(r.data) })}\n`;
             sent += 1;
           }
           yield chunk;
@@ -216,12 +216,6 @@ export const exchangeRoutes = (deps: { commands: ExchangeCommands; datasets: Dat
       return reply.type(NDJSON).header('x-dataset-version', String(current.version)).send(Readable.from(lines()));
     };
 
-    /** Only the approved items, each by the entry's current definition (an item it no longer has is withheld). */
-    const maskerFor = async (share: ShareGrant, names: readonly string[]) => {
-      const entry = await deps.catalog.snapshot(share.entryId);
-      const defs = new Map((entry?.items ?? []).map((i) => [i.name, i]));
-      const specs: MaskedItem[] = names.map((name) => defs.get(name) ?? { name, grade: 'CORE' });
-      // Masking lifted by the approval arrives with issue 8 §4; none is lifted until then.
-      return recordMasker(specs, { lifted: [], key: deps.maskingKey });
-    };
+    /** The delivered copy of the approved items (delivered-copy.ts), each by the entry's current definition (an item it no longer has is withheld). */
+    const copyFor = async (share: ShareGrant, names: readonly string[]) => deliveredCopy(await copySpec(deps.catalog, share, names, deps.maskingKey), share);
   };

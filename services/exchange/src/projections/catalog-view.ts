@@ -1,6 +1,8 @@
 import { CatalogEventNamespace, CatalogEventTypes, type CatalogEvent, type Grade, type ShareMethod } from '@govmesh/contracts/avro';
 import { byType, type Database, type Projection } from '@govmesh/backbone';
+import type { CopySpec } from '../domain/delivered-copy.ts';
 import type { EntrySnapshot, ItemSpec } from '../domain/entry.ts';
+import type { MaskedItem } from '../domain/masking.ts';
 import { EntryVersionView, EntryView } from './read-model.ts';
 
 /**
@@ -74,3 +76,15 @@ export class EntryCatalog {
     };
   }
 }
+
+/**
+ * The copy spec of a share's delivery (delivered-copy.ts): the named items by the entry's current
+ * definition; an item the entry no longer defines is masked as CORE (withheld) rather than guessed.
+ */
+export const copySpec = async (catalog: EntryCatalog, share: { entryId: string }, names: readonly string[], key: Uint8Array): Promise<CopySpec> => {
+  const entry = await catalog.snapshot(share.entryId);
+  const defs = new Map((entry?.items ?? []).map((i) => [i.name, i]));
+  const items: MaskedItem[] = names.map((name) => defs.get(name) ?? { name, grade: 'CORE' });
+  // Masking lifted by an approval arrives with issue 8 §4; none is lifted until then.
+  return { items, lifted: [], key };
+};
