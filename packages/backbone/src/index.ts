@@ -10,7 +10,7 @@ export { WorkingCalendar, chinaDate, legacyDeadline, LEGACY_COVERAGE_END, type D
 export { statutoryHolidays, provisionalDaysOff } from './time/statutory-holidays.ts';
 export { parseYearSchedule, loadYearSchedule, describeSchedule, shippedSchedules, type YearSchedule } from './time/year-schedule.ts';
 export type { CalendarOverrides } from './time/calendar.ts';
-export { SchemaRegistry, compatibilityProblems, canonicalForm } from './avro/registry.ts';
+export { SchemaRegistry, compatibilityProblems, canonicalForm, schemaEntry, encodeSingleObject } from './avro/registry.ts';
 export type { SchemaEntry, Decoded } from './avro/registry.ts';
 export { crc64Avro, fingerprintBytes } from './avro/fingerprint.ts';
 export { envelopeToHeaders, envelopeFromHeaders, headersToStrings, headerString } from './envelope/envelope.ts';
@@ -29,7 +29,9 @@ export { raiseEvent, newEnvelope, eventSource, MAX_EVENT_BYTES } from './store/o
 export type { NewEvent } from './store/outbox.ts';
 export { createKafka, createProducer, ensureTopics, topics, isLedgeredTopic } from './kafka/client.ts';
 export type { TopicSpec } from './kafka/client.ts';
-export { OutboxRelay } from './kafka/outbox-relay.ts';
+export { OutboxRelay, RELAY_BATCH_BYTES } from './kafka/outbox-relay.ts';
+export { topicTail, readTopicRange } from './kafka/topic-tail.ts';
+export type { TopicTail } from './kafka/topic-tail.ts';
 export type { OutboxRelayOptions } from './kafka/outbox-relay.ts';
 export { EventConsumer } from './kafka/consumer.ts';
 export { deadLetterOf, redeliveryOf, redeliveredFor, parseDeadLetterRef, REDELIVERY_HEADERS } from './kafka/dead-letters.ts';

@@ -39,6 +39,36 @@ const walk = (dir: string): string[] =>
 
 export const canonicalForm = (type: avro.Type): string => JSON.stringify(type.schema());
 
+/**
+ * One schema, parsed (strict strings) and fingerprinted, outside any registry: what a registry
+ * holds per file, and what a schema made at run time (e.g. a share's projected push schema) is.
+ */
+export const schemaEntry = (schemaJson: unknown, version: number, file = '<inline>'): SchemaEntry => {
+  // Invalid UTF-8 in a string makes the value undecodable instead of turning into U+FFFD.
+  const type = avro.Type.forSchema(schemaJson as avro.Schema, { wrapUnions: false, typeHook: strictStringsHook as never });
+  const name = type.name;
+  if (name === undefined) throw new Error(`top-level schema must be a named record: ${file}`);
+  const fp = fingerprintBytes(canonicalForm(type));
+  return { name, version, file, type, fingerprint: fp, fingerprintHex: fp.toString('hex') };
+};
+
+/**
+ * Single-object encoding of `value` with `entry`; invalid values name the offending field paths.
+ * Text with a NUL or a lone surrogate is invalid too: no reader could hold it (text.ts).
+ */
+export const encodeSingleObject = (entry: SchemaEntry, value: unknown): Buffer => {
+  const name = entry.name;
+  const paths: string[] = [];
+  if (!entry.type.isValid(value, { errorHook: (path) => paths.push(path.join('.')) })) {
+    throw new GovError('GOV_ERR_INPUT_INVALID', `value does not match ${name}: ${paths.join(', ')}`, {
+      violations: paths.map((p) => ({ field: p, description: `does not match ${name}` })),
+    });
+  }
+  const text = textViolations(value, '').map((v) => ({ ...v, field: v.field.slice(1) }));
+  if (text.length > 0) throw new GovError('GOV_ERR_INPUT_INVALID', `value of ${name}: ${text.map((v) => `${v.field} ${v.description}`).join('; ')}`, { violations: text });
+  return Buffer.concat([MAGIC, entry.fingerprint, entry.type.toBuffer(value)]);
+};
+
 export class SchemaRegistry {
   readonly #byFingerprint = new Map<string, SchemaEntry>();
   /** Latest version per full name: what writers use. */
@@ -58,12 +88,8 @@ export class SchemaRegistry {
   }
 
   add(schemaJson: unknown, version: number, file = '<inline>'): SchemaEntry {
-    // Invalid UTF-8 in a string makes the value undecodable instead of turning into U+FFFD.
-    const type = avro.Type.forSchema(schemaJson as avro.Schema, { wrapUnions: false, typeHook: strictStringsHook as never });
-    const name = type.name;
-    if (name === undefined) throw new Error(`top-level schema must be a named record: ${file}`);
-    const fp = fingerprintBytes(canonicalForm(type));
-    const entry: SchemaEntry = { name, version, file, type, fingerprint: fp, fingerprintHex: fp.toString('hex') };
+    const entry = schemaEntry(schemaJson, version, file);
+    const name = entry.name;
     this.#byFingerprint.set(entry.fingerprintHex, entry);
     const cur = this.#latest.get(name);
     if (cur === undefined || cur.version < version) this.#latest.set(name, entry);
@@ -85,21 +111,9 @@ export class SchemaRegistry {
     return this.#byFingerprint.get(hex);
   }
 
-  /**
-   * Encodes with the latest schema of `name`; invalid values name the offending field paths. Text
-   * with a NUL or a lone surrogate is invalid too: no reader could hold it (text.ts).
-   */
+  /** Encodes with the latest schema of `name` (encodeSingleObject). */
   encode(name: string, value: unknown): Buffer {
-    const entry = this.latest(name);
-    const paths: string[] = [];
-    if (!entry.type.isValid(value, { errorHook: (path) => paths.push(path.join('.')) })) {
-      throw new GovError('GOV_ERR_INPUT_INVALID', `value does not match ${name}: ${paths.join(', ')}`, {
-        violations: paths.map((p) => ({ field: p, description: `does not match ${name}` })),
-      });
-    }
-    const text = textViolations(value, '').map((v) => ({ ...v, field: v.field.slice(1) }));
-    if (text.length > 0) throw new GovError('GOV_ERR_INPUT_INVALID', `value of ${name}: ${text.map((v) => `${v.field} ${v.description}`).join('; ')}`, { violations: text });
-    return Buffer.concat([MAGIC, entry.fingerprint, entry.type.toBuffer(value)]);
+    return encodeSingleObject(this.latest(name), value);
   }
 
   /**

@@ -2,8 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type kafkajs from 'kafkajs';
 import { headersToStrings } from '../envelope/envelope.ts';
 
-/** The event ids (ce_id) among the last `window` records of each partition of a topic. */
+/** The ids (by default ce_id) among the last `window` records of each partition of a topic. */
 export type TopicTail = (topic: string, window: number) => Promise<Set<string>>;
+
+const eventId = (headers: Record<string, string>): string | undefined => headers['ce_id'];
 
 /**
  * Reads a topic as it is when the read begins, partition by partition in offset order, from the
@@ -76,16 +78,18 @@ export const readTopicRange = async (
 };
 
 /**
- * The tail of a topic: the ce_ids of the last `window` records of each partition. The outbox relay
- * uses it after an unclean stop to find which of the rows it may have sent are already on the topic.
+ * The tail of a topic: the ids of the last `window` records of each partition, each record's id
+ * read from its headers by `idOf` (ce_id by default; undefined: not one of ours). The outbox relay
+ * and the exchange's batch push use it after an unclean stop to find which of the records they may
+ * have sent are already on the topic.
  */
 export const topicTail =
-  (kafka: kafkajs.Kafka, timeoutMs = 20000): TopicTail =>
+  (kafka: kafkajs.Kafka, timeoutMs = 20000, idOf: (headers: Record<string, string>) => string | undefined = eventId): TopicTail =>
   async (topic, window) => {
     const ids = new Set<string>();
     if (window <= 0) return ids;
     await readTopicRange(kafka, topic, (_low, high) => high - BigInt(window), (_p, m) => {
-      const id = headersToStrings(m.headers)['ce_id'];
+      const id = idOf(headersToStrings(m.headers));
       if (id !== undefined) ids.add(id);
     }, timeoutMs);
     return ids;
