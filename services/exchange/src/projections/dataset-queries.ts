@@ -2,6 +2,7 @@ import type { ExchangeEvent } from '@govmesh/contracts/avro';
 import { forbidden, notFound, type AggregateStore, type Database, type Principal } from '@govmesh/backbone';
 import { datasetId } from '../commands/exchange-commands.ts';
 import { SCHEMA } from '../events/topics.ts';
+import type { PushRow } from '../domain/push.ts';
 import type { EntryCatalog } from './catalog-view.ts';
 
 export interface DatasetVersionInfo {
@@ -86,5 +87,18 @@ export class DatasetQueries {
       changedSince === null ? [entryId, afterSeq.toString(), limit] : [entryId, afterSeq.toString(), limit, changedSince],
     );
     return { rows: rows.map((r) => ({ seq: r.pos, key: r.record_key, data: r.data })) };
+  }
+
+  /**
+   * A batch push's next record versions after `afterSeq` (domain/push.ts): the live records, and
+   * the deletions of versions after `baseVersion` (the dataset version when the push began).
+   */
+  async pushPage(entryId: string, afterSeq: bigint, limit: number, baseVersion: number): Promise<PushRow[]> {
+    const rows = await this.#db.query<{ pos: string; record_key: string; data: Record<string, unknown> | null; changed_version: number }>(
+      `select seq::text as pos, record_key, data, changed_version from ${SCHEMA}.dataset_records
+        where entry_id = $1 and seq > $2 and (data is not null or changed_version > $4) order by seq limit $3`,
+      [entryId, afterSeq.toString(), limit, baseVersion],
+    );
+    return rows.map((r) => ({ seq: r.pos, key: r.record_key, data: r.data, changedVersion: r.changed_version }));
   }
 }
