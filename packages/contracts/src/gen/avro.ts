@@ -297,6 +297,32 @@ export interface ShareDeliveryStarted {
   startedAt: string;
 }
 
+/** A file was built for an approved share's requester (file download, DLV-02): what its signed manifest says, so the ledger records the delivery (REC-01). Counts and digests, never the records. */
+export interface ShareFileBuilt {
+  fileId: string;
+  shareId: string;
+  /** the department the file was built for: the only one that may fetch it */
+  requester: string;
+  provider: string;
+  entryId: string;
+  /** the approved data items the file holds */
+  dataItems: (string)[];
+  format: DatasetFormat;
+  /** the dataset version the file holds */
+  datasetVersion: number;
+  recordCount: number;
+  bytes: number;
+  /** SHA-256 of the file, lowercase hex */
+  sha256: string;
+  /** the recipient the records' fingerprint names (SEC-17) */
+  watermarkId: string;
+  /** the platform key that signed the manifest */
+  signingKeyId: string;
+  builtAt: string;
+  /** when the download link dies */
+  expiresAt: string;
+}
+
 /** The requester confirmed it disposed of the data as the provider required; the destruction record (USE-02, REC-01) */
 export interface DataDisposalConfirmed {
   shareId: string;
@@ -775,9 +801,10 @@ export const DirectoryEventTypes = ['DepartmentRegistered', 'DepartmentRemoved',
 /** Every event of govmesh.exchange.v1, as the domain sees it: { type, data }. */
 export type ExchangeEvent =
   | { type: 'DatasetVersionLoaded'; data: DatasetVersionLoaded }
-  | { type: 'ShareDeliveryStarted'; data: ShareDeliveryStarted };
+  | { type: 'ShareDeliveryStarted'; data: ShareDeliveryStarted }
+  | { type: 'ShareFileBuilt'; data: ShareFileBuilt };
 export const ExchangeEventNamespace = 'govmesh.exchange.v1';
-export const ExchangeEventTypes = ['DatasetVersionLoaded', 'ShareDeliveryStarted'] as const;
+export const ExchangeEventTypes = ['DatasetVersionLoaded', 'ShareDeliveryStarted', 'ShareFileBuilt'] as const;
 
 /** Every event of govmesh.request.v1, as the domain sees it: { type, data }. */
 export type RequestEvent =

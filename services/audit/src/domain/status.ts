@@ -115,6 +115,9 @@ export const nextStatus = (s: StreamStatus, type: string, data: Record<string, u
       return { ...next, status: `DATASET_V${e.data.datasetVersion}` };
     case 'ShareDeliveryStarted':
       return { ...next, status: 'DELIVERING' };
+    // A file built for the share (a delivery): recorded in its lifecycle, the status unchanged.
+    case 'ShareFileBuilt':
+      return next;
     default:
       return assertNever(e, 'ledgered event');
   }
