@@ -4,10 +4,14 @@ import { ExchangeEventNamespace } from '@govmesh/contracts/avro';
 import { GovError, ServiceRuntime, topics, type Clock, type Logger, type OutboxRelay } from '@govmesh/backbone';
 import { exchangeGrpcService } from './api/grpc.ts';
 import { exchangeRoutes } from './api/rest.ts';
+import { fileDeliveryRoutes } from './api/file-routes.ts';
 import { ExchangeCommands } from './commands/exchange-commands.ts';
+import { FileDeliveries, fileDeliveryMigrations } from './commands/file-deliveries.ts';
 import type { ExchangeConfig } from './config.ts';
 import { datasetDecider } from './domain/dataset.ts';
 import { deliveryDecider } from './domain/delivery.ts';
+import { shareFileDecider } from './domain/share-file.ts';
+import { assertFileDeliveryConfig, fileSigningKey } from './file-delivery-config.ts';
 import { SCHEMA, exchangeTopics } from './events/topics.ts';
 import { EntryCatalog, catalogViewProjection } from './projections/catalog-view.ts';
 import { DatasetQueries } from './projections/dataset-queries.ts';
@@ -43,11 +47,12 @@ const maskingKey = (config: ExchangeConfig, logger: Logger): Uint8Array => {
 export const startExchangeService = async (config: ExchangeConfig, overrides: { clock?: Clock; logger?: Logger } = {}): Promise<ExchangeService> => {
   // Checked before anything connects.
   if (config.MASKING_KEY_FILE === '' && !config.MASKING_DEV_KEY) throw new GovError('GOV_ERR_CONFIG_INVALID', 'MASKING_KEY_FILE is required (MASKING_DEV_KEY=false): the platform secret that keys pseudonyms');
+  assertFileDeliveryConfig(config);
   const t = exchangeTopics(config.PLATFORM_ID);
   const rt = await ServiceRuntime.start(config, {
     ...overrides,
     schema: SCHEMA,
-    migrations: readModelMigrations,
+    migrations: [...readModelMigrations, ...fileDeliveryMigrations],
     entities: [EntryView, EntryVersionView, ShareView],
     // The catalog and request topics are those services'; ensured here (same spec) so this service can start first.
     topics: [t.events, t.catalog, t.request].flatMap((topic) => [{ topic }, { topic: topics.deadLetter(topic) }]),
@@ -61,6 +66,8 @@ export const startExchangeService = async (config: ExchangeConfig, overrides: { 
   const shares = new Shares(rt.db);
   const commands = new ExchangeCommands({ db: rt.db, datasets: datasetCommands, deliveries, catalog, shares, failpoints: rt.failpoints });
   const datasets = new DatasetQueries(rt.db, datasetCommands.store, catalog);
+  const fileCommands = rt.aggregateCommands({ namespace: ExchangeEventNamespace, decider: shareFileDecider, aggregateType: 'ShareFile', topic: t.events, ingestConsumer: 'exchange-ingest' });
+  const files = new FileDeliveries({ db: rt.db, commands, files: fileCommands, datasets, catalog, clock: rt.clock, maskingKey: key, signingKey: fileSigningKey(config, rt.logger), platform: rt.platform, dir: config.FILES_DIR, linkTtlSeconds: config.FILE_LINK_TTL_S });
 
   rt.project('catalog-view', [t.catalog], catalogViewProjection);
   rt.project('share-view', [t.request], shareViewProjection);
@@ -68,7 +75,10 @@ export const startExchangeService = async (config: ExchangeConfig, overrides: { 
 
   const { httpUrl, grpcAddress } = await rt.serve({
     description: 'The data plane: datasets behind published catalog entries, delivered to approved shares only (Regulation on Government Data Sharing, Arts. 22, 25, 27, 34-35).',
-    routes: exchangeRoutes({ commands, datasets, catalog, shares, clock: rt.clock, maskingKey: key, uploadMaxBytes: config.UPLOAD_MAX_BYTES }),
+    routes: async (app) => {
+      await exchangeRoutes({ commands, datasets, catalog, shares, clock: rt.clock, maskingKey: key, uploadMaxBytes: config.UPLOAD_MAX_BYTES })(app);
+      await fileDeliveryRoutes({ files })(app);
+    },
     grpc: exchangeGrpcService({ datasets, shares, edge: rt.grpcEdgeDeps }),
   });
   return { httpUrl, grpcAddress, logger: rt.logger, commands, datasets, shares, relay: rt.relay, stop: () => rt.stop() };

@@ -9,6 +9,14 @@ export const exchangeConfigSpec = {
     doc: 'file holding the platform secret (at least 32 bytes) that keys the HASH masking rule (pseudonyms); empty: the development key, if MASKING_DEV_KEY allows it',
   }),
   MASKING_DEV_KEY: key({ kind: 'bool', default: true, doc: 'with no MASKING_KEY_FILE, pseudonymise with a fixed development key (false in production: the service then refuses to start without a key file)' }),
+  FILES_DIR: key({ kind: 'string', default: `${REPO_ROOT}.data/exchange/files`, doc: 'folder the file deliveries are built in (created at start; shared by every replica when there are several)' }),
+  FILE_LINK_TTL_S: key({ kind: 'int', default: 3600, min: 60, max: 7 * 24 * 3600, doc: 'how long a file download link lives (seconds); the file is deleted once it has expired' }),
+  FILE_SIGNING_KEY_FILE: key({
+    kind: 'string',
+    default: '',
+    doc: 'PEM file holding the Ed25519 private key (PKCS#8) that signs file manifests; empty: the development key, if FILE_SIGNING_DEV_KEY allows it',
+  }),
+  FILE_SIGNING_DEV_KEY: key({ kind: 'bool', default: true, doc: 'with no FILE_SIGNING_KEY_FILE, sign file manifests with a fixed development key (false in production: the service then refuses to start without a key file)' }),
 };
 
 export type ExchangeConfig = ConfigOf<typeof exchangeConfigSpec>;
