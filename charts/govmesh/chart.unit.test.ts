@@ -374,6 +374,24 @@ describe('national platform, chart defaults (ci/national-values.yaml)', () => {
     assert.equal(envValue(dep, 'UPLOAD_MAX_BYTES'), '1073741824');
   });
 
+  test('exchange: the file signing key Secret is mounted read-only and FILE_SIGNING_KEY_FILE points at it, never the development key; FILES_DIR is the shared claim', () => {
+    const dep = named(docs, 'Deployment', 'gm-govmesh-exchange');
+    const pod = dep.spec.template.spec;
+    const volume = pod.volumes.find((v: { secret?: { secretName: string } }) => v.secret?.secretName === 'govmesh-exchange-file-signing-key');
+    assert.ok(volume, 'the file signing key Secret is a volume');
+    assert.deepEqual(volume.secret.items, [{ key: 'file-signing.key', path: 'file-signing.key' }]);
+    const mount = pod.containers[0].volumeMounts.find((m: { name: string }) => m.name === volume.name);
+    assert.equal(mount.readOnly, true);
+    assert.equal(envValue(dep, 'FILE_SIGNING_KEY_FILE'), `${mount.mountPath}/file-signing.key`);
+    assert.equal(envValue(dep, 'FILE_SIGNING_DEV_KEY'), 'false', 'manifests are never signed with the development key in a cluster');
+    assert.equal(envValue(dep, 'FILE_LINK_TTL_S'), '3600');
+    const files = pod.volumes.find((v: { name: string }) => v.name === 'files');
+    assert.deepEqual(files.persistentVolumeClaim, { claimName: 'govmesh-exchange-files' }, 'two replicas share one volume: a link works on either');
+    const filesMount = pod.containers[0].volumeMounts.find((m: { name: string }) => m.name === 'files');
+    assert.equal(envValue(dep, 'FILES_DIR'), filesMount.mountPath);
+    assert.notEqual(filesMount.readOnly, true);
+  });
+
   test('audit: the ledger key Secret is mounted read-only, LEDGER_SIGNING_KEY_FILE points at it, no dev key', () => {
     const dep = named(docs, 'Deployment', 'gm-govmesh-audit');
     const pod = dep.spec.template.spec;
@@ -578,7 +596,8 @@ describe('a platform with a service disabled (ci/audit-disabled-values.yaml)', (
     assert.deepEqual(ofKind(docs, 'Service').map((d) => d.metadata.name).sort(), ['gm-govmesh-catalog', 'gm-govmesh-exchange', 'gm-govmesh-request']);
     assert.deepEqual(ofKind(docs, 'PodDisruptionBudget').map((d) => d.metadata.name).sort(), ['gm-govmesh-catalog', 'gm-govmesh-exchange']);
     assert.equal(ofKind(docs, 'KafkaTopic').length, 0);
-    assert.ok(!docs.some((d) => JSON.stringify(d).includes('signing')), 'nothing about the audit signing key');
+    // The exchange's file signing key is another key: only the ledger's must be absent.
+    assert.ok(!docs.some((d) => /LEDGER_SIGNING|ledger-key/.test(JSON.stringify(d))), 'nothing about the audit signing key');
   });
 
   test('the verification service is off by default; the exchange is on', () => {
@@ -642,6 +661,8 @@ describe('bad values are refused', () => {
     ['no database Secret', ['--set', 'database.urlSecret.name='], /database\.urlSecret\.name .*is required/],
     ['audit without its signing key Secret', ['--set', 'services.audit.config.signingKeySecret.name='], /signingKeySecret\.name is required when the audit service is enabled/],
     ['exchange without its masking key Secret', ['--set', 'services.exchange.config.maskingKeySecret.name='], /maskingKeySecret\.name is required when the exchange service is enabled/],
+    ['exchange without its file signing key Secret', ['--set', 'services.exchange.config.fileSigningKeySecret.name='], /fileSigningKeySecret\.name is required when the exchange service is enabled/],
+    ['two exchange replicas without a shared files volume', ['--set', 'services.exchange.config.files.claimName='], /files\.claimName is required with more than one exchange replica/],
     ['Strimzi without a cluster', ['--set', 'kafka.strimzi.enabled=true'], /kafka\.strimzi\.cluster is required/],
     ['min.insync.replicas above the replicas', ['--set', 'kafka.strimzi.enabled=true', '--set', 'kafka.strimzi.cluster=k', '--set', 'kafka.topics.minInsyncReplicas=4'], /minInsyncReplicas must not exceed/],
     ['no Kafka at all', ['--set-json', 'kafka.brokers=[]'], /kafka\.brokers is required/],

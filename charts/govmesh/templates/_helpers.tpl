@@ -48,6 +48,8 @@ annotations:
 {{- define "govmesh.auditKeyMountPath" -}}/var/run/secrets/govmesh/ledger{{- end -}}
 {{- define "govmesh.witnessKeyMountPath" -}}/var/run/secrets/govmesh/witness{{- end -}}
 {{- define "govmesh.maskingKeyMountPath" -}}/var/run/secrets/govmesh/masking{{- end -}}
+{{- define "govmesh.fileSigningKeyMountPath" -}}/var/run/secrets/govmesh/file-signing{{- end -}}
+{{- define "govmesh.filesMountPath" -}}/var/lib/govmesh/files{{- end -}}
 {{- define "govmesh.schemasDir" -}}/app/schemas{{- end -}}
 
 {{/* KAFKA_BROKERS: kafka.brokers, or the Strimzi bootstrap Service when Strimzi is on. */}}
@@ -167,6 +169,15 @@ FAILPOINTS is a test-only switch: never rendered, and refused in extraEnv.
   value: {{ printf "%s/%s" (include "govmesh.maskingKeyMountPath" $) $svc.config.maskingKeySecret.key | quote }}
 {{- /* Never pseudonymise with the development key in a cluster: a missing key must fail the start. */}}
 - name: MASKING_DEV_KEY
+  value: "false"
+- name: FILES_DIR
+  value: {{ include "govmesh.filesMountPath" $ | quote }}
+- name: FILE_LINK_TTL_S
+  value: {{ $svc.config.fileLinkTtlSeconds | int64 | quote }}
+- name: FILE_SIGNING_KEY_FILE
+  value: {{ printf "%s/%s" (include "govmesh.fileSigningKeyMountPath" $) $svc.config.fileSigningKeySecret.key | quote }}
+{{- /* Never sign file manifests with the development key in a cluster. */}}
+- name: FILE_SIGNING_DEV_KEY
   value: "false"
 {{- end }}
 {{- if eq $name "audit" }}
