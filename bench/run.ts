@@ -10,6 +10,7 @@ import { printFigures } from './figures.ts';
 import { benchRequest } from './request.ts';
 import { benchAudit } from './audit.ts';
 import { benchExchangeDomain } from './exchange.ts';
+import { benchFileBuild } from './exchange-file.ts';
 
 const scale = Number(process.env['BENCH_SCALE'] ?? '1');
 const pgVersion = (() => {
@@ -28,4 +29,5 @@ printFigures('catalog: commands and projection', await benchCommandToProjection(
 printFigures('request: commands and events', await benchRequest(200 * scale, 8));
 printFigures('audit: ledger, checkpoints, proofs, verification', await benchAudit(20000 * scale));
 printFigures('exchange: masking, fingerprints, leak tracing (in-process)', benchExchangeDomain(100_000 * scale, 20));
+printFigures('exchange: file download (real stack)', await benchFileBuild(1_000_000 * scale));
 process.exit(0);
