@@ -8,5 +8,5 @@ test('OPENAPI: every exchange operation has an operationId, a 2xx schema, its pr
   const doc = await serviceOpenApi('exchange', exchangeRoutes({ commands: {} as never, datasets: {} as never, catalog: {} as never, shares: {} as never, clock: {} as never, maskingKey: new Uint8Array(32), uploadMaxBytes: 1 }));
   assert.deepEqual(openApiDefects(doc), []);
   assert.deepEqual(unboundedFields(doc), []);
-  assert.equal(Object.values(doc.paths).flatMap((ops) => Object.keys(ops)).length, 4);
+  assert.equal(Object.values(doc.paths).flatMap((ops) => Object.keys(ops)).length, 5);
 });

@@ -1,13 +1,14 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { COMMAND_ERRORS, GovError, READ_ERRORS, idSchema, inputInvalid, notFound, forbidden, operation, type Clock, type Principal } from '@govmesh/backbone';
+import { COMMAND_ERRORS, GovError, READ_ERRORS, idSchema, inputInvalid, notFound, forbidden, operation, requireRole, type Clock, type Principal } from '@govmesh/backbone';
 import type { ExchangeCommands } from '../commands/exchange-commands.ts';
 import { deliveredCopy } from '../domain/delivered-copy.ts';
 import type { ShareGrant } from '../domain/share.ts';
 import { copySpec, type EntryCatalog } from '../projections/catalog-view.ts';
 import type { DatasetQueries } from '../projections/dataset-queries.ts';
 import type { Shares } from '../projections/share-view.ts';
-import { bounded, csvRows, ndjsonRows } from './upload-formats.ts';
+import { bounded, csvRows, extractRows, ndjsonRows } from './upload-formats.ts';
+import { traceExtract } from '../projections/leak-trace.ts';
 
 /**
  * REST API of the exchange service (OpenAPI at /docs). Uploads and pulls are streamed: an upload
@@ -54,6 +55,18 @@ const shareGrant = obj({
   periodFrom: { type: 'string', description: 'YYYY-MM-DD (China), included' },
   periodUntil: { type: 'string', description: 'YYYY-MM-DD (China), included' },
 });
+const score = obj({ shareId: str, requester: str, matches: int, voted: int, pInnocent: { type: 'number', minimum: 0, maximum: 1 } });
+const traceAnswer = {
+  ...obj({
+    entryId: str,
+    rows: int,
+    marks: { ...int, description: 'masked values that carried a fingerprint mark' },
+    skippedLines: int,
+    threshold: { type: 'number', description: 'a recipient is named when an innocent one would score as high with a probability below this' },
+    named: { anyOf: [obj({ shareId: str, requester: str, pInnocent: { type: 'number' } }), { type: 'null' }] },
+    scores: { type: 'array', maxItems: 10, items: score },
+  }),
+};
 const pullLine = {
   description: 'One line of the NDJSON stream: a record (only the approved items, masked by grade) or, with changedSince, a deletion',
   anyOf: [obj({ cursor: str, record: { type: 'object' } }), obj({ cursor: str, deleted: { type: 'object' } })],
@@ -182,6 +195,37 @@ export const exchangeRoutes = (deps: { commands: ExchangeCommands; datasets: Dat
         }),
       },
       async (req, reply) => pull(req, reply, req.principal()),
+    );
+
+    app.post<{ Params: { entryId: string } }>(
+      '/v1/datasets/:entryId/trace',
+      {
+        schema: operation(
+          {
+            operationId: 'traceLeak',
+            summary:
+              "Leak tracing (SEC-17): a suspect extract of the entry's data (NDJSON or CSV, streamed; rows and columns may be missing, values altered) is read for the recipient fingerprints every delivered copy carries; the answer names the share and department it came from when an innocent recipient would score as high with probability below the threshold, and ranks the candidates",
+            roles: ['competent'],
+            who: 'the competent department',
+            errors: READ_ERRORS,
+          },
+          {
+            tags: ['datasets'],
+            params: entryParam,
+            consumes: [NDJSON, CSV],
+            body: { description: 'The suspect extract as found: NDJSON (objects, or pull lines {cursor, record}) or CSV with a header' },
+            response: { 200: traceAnswer },
+          },
+        ),
+      },
+      async (req) => {
+        requireRole(req.principal(), 'competent', 'SEC-17');
+        const type = mediaType(req);
+        if (type !== NDJSON && type !== CSV) throw new GovError('GOV_ERR_MEDIA_TYPE_UNSUPPORTED', `send the extract as ${NDJSON} or ${CSV}, not ${JSON.stringify(type)}`);
+        const skipped = { lines: 0 };
+        const body = bounded(req.raw.iterator({ destroyOnReturn: false }), deps.uploadMaxBytes, { bytes: 0 });
+        return traceExtract({ catalog: deps.catalog, shares: deps.shares, key: deps.maskingKey }, req.params.entryId, extractRows(body, type === NDJSON ? 'NDJSON' : 'CSV', skipped), skipped);
+      },
     );
 
     const pull = async (req: FastifyRequest<{ Params: { shareId: string }; Querystring: { cursor?: string; changedSince?: number; limit?: number } }>, reply: FastifyReply, p: Principal) => {

@@ -24,31 +24,23 @@ export async function* bounded(body: AsyncIterable<Buffer | string>, max: number
 }
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
-const tooLong = (line: number): Parsed => ({ line, violations: [{ field: `line[${line}]`, description: `a row is at most ${MAX_ROW_BYTES} bytes` }] });
+const tooLong = (line: number): { line: number; violations: FieldViolation[] } => ({ line, violations: [{ field: `line[${line}]`, description: `a row is at most ${MAX_ROW_BYTES} bytes` }] });
 
-export async function* ndjsonRows(body: AsyncIterable<Buffer>, fields: readonly FieldSpec[], keyItem: string): AsyncGenerator<Parsed> {
+/** The lines of an NDJSON body as text (blank lines skipped), or why a line cannot be read: at most MAX_ROW_BYTES, valid UTF-8. */
+export async function* ndjsonLines(body: AsyncIterable<Buffer>): AsyncGenerator<{ line: number; text: string } | { line: number; violations: FieldViolation[] }> {
   let line = 0;
   let parts: Buffer[] = [];
   let size = 0;
   let skipping = false;
-  const finish = (buf: Buffer): Parsed | null => {
+  const finish = (buf: Buffer): { line: number; text: string } | { line: number; violations: FieldViolation[] } | null => {
     line += 1;
-    const at = `line[${line}]`;
     let text: string;
     try {
       text = decoder.decode(buf);
     } catch {
-      return { line, violations: [{ field: at, description: 'not valid UTF-8' }] };
+      return { line, violations: [{ field: `line[${line}]`, description: 'not valid UTF-8' }] };
     }
-    if (text.trim() === '') return null;
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (err) {
-      return { line, violations: [{ field: at, description: `not JSON: ${(err as Error).message}` }] };
-    }
-    const r = checkRow(value, fields, keyItem, at);
-    return 'row' in r ? { line, row: r.row } : { line, violations: r.violations };
+    return text.trim() === '' ? null : { line, text };
   };
   for await (const chunk of body) {
     let start = 0;
@@ -94,7 +86,27 @@ export async function* ndjsonRows(body: AsyncIterable<Buffer>, fields: readonly 
   }
 }
 
-export async function* csvRows(body: Readable | AsyncIterable<Buffer>, fields: readonly FieldSpec[], keyItem: string): AsyncGenerator<Parsed> {
+export async function* ndjsonRows(body: AsyncIterable<Buffer>, fields: readonly FieldSpec[], keyItem: string): AsyncGenerator<Parsed> {
+  for await (const l of ndjsonLines(body)) {
+    if ('violations' in l) {
+      yield l;
+      continue;
+    }
+    const at = `line[${l.line}]`;
+    let value: unknown;
+    try {
+      value = JSON.parse(l.text);
+    } catch (err) {
+      yield { line: l.line, violations: [{ field: at, description: `not JSON: ${(err as Error).message}` }] };
+      continue;
+    }
+    const r = checkRow(value, fields, keyItem, at);
+    yield 'row' in r ? { line: l.line, row: r.row } : { line: l.line, violations: r.violations };
+  }
+}
+
+/** The records of a CSV body (RFC 4180, csv-parse) with their line numbers, or the violation that stopped the parse. */
+export async function* csvRecords(body: Readable | AsyncIterable<Buffer>): AsyncGenerator<{ line: number; record: string[] } | { line: number; violations: FieldViolation[] }> {
   const parser = parse({ bom: true, info: true, max_record_size: MAX_ROW_BYTES, relax_column_count: false, skip_empty_lines: true });
   const feed = (async () => {
     try {
@@ -107,28 +119,8 @@ export async function* csvRows(body: Readable | AsyncIterable<Buffer>, fields: r
       parser.destroy(err as Error);
     }
   })();
-  let header: string[] | null = null;
   try {
-    for await (const item of parser as AsyncIterable<{ info: { lines: number }; record: string[] }>) {
-      const line = item.info.lines;
-      if (header === null) {
-        header = item.record.map((h) => h.trim());
-        const v = csvHeaderViolations(header, fields);
-        if (v.length > 0) {
-          yield { line, violations: v };
-          return;
-        }
-        continue;
-      }
-      const at = `line[${line}]`;
-      const cells = csvRow(header, item.record, fields, at);
-      if ('violations' in cells) {
-        yield { line, violations: cells.violations };
-        continue;
-      }
-      const r = checkRow(cells.value, fields, keyItem, at);
-      yield 'row' in r ? { line, row: r.row } : { line, violations: r.violations };
-    }
+    for await (const item of parser as AsyncIterable<{ info: { lines: number }; record: string[] }>) yield { line: item.info.lines, record: item.record };
   } catch (err) {
     if (err instanceof GovError) throw err;
     const e = err as { code?: string; lines?: number; message: string };
@@ -143,5 +135,65 @@ export async function* csvRows(body: Readable | AsyncIterable<Buffer>, fields: r
     parser.destroy();
     await feed;
   }
+}
+
+export async function* csvRows(body: Readable | AsyncIterable<Buffer>, fields: readonly FieldSpec[], keyItem: string): AsyncGenerator<Parsed> {
+  let header: string[] | null = null;
+  for await (const item of csvRecords(body)) {
+    if ('violations' in item) {
+      yield item;
+      return;
+    }
+    const { line, record } = item;
+    if (header === null) {
+      header = record.map((h) => h.trim());
+      const v = csvHeaderViolations(header, fields);
+      if (v.length > 0) {
+        yield { line, violations: v };
+        return;
+      }
+      continue;
+    }
+    const at = `line[${line}]`;
+    const cells = csvRow(header, record, fields, at);
+    if ('violations' in cells) {
+      yield { line, violations: cells.violations };
+      continue;
+    }
+    const r = checkRow(cells.value, fields, keyItem, at);
+    yield 'row' in r ? { line, row: r.row } : { line, violations: r.violations };
+  }
   if (header === null) yield { line: 1, violations: [{ field: 'line[1]', description: 'a CSV upload starts with a header naming the data items' }] };
+}
+
+/**
+ * A suspect extract read leniently, for leak tracing: it may have lost rows and columns or had
+ * values altered, so nothing is refused; NDJSON lines are objects (a pull's `{cursor, record}`
+ * line counts as its record), CSV rows are keyed by their header. Lines that cannot be read are
+ * counted in `skipped`.
+ */
+export async function* extractRows(body: AsyncIterable<Buffer>, format: 'NDJSON' | 'CSV', skipped: { lines: number }): AsyncGenerator<Record<string, unknown>> {
+  if (format === 'NDJSON') {
+    for await (const l of ndjsonLines(body)) {
+      let v: unknown;
+      try {
+        v = 'text' in l ? JSON.parse(l.text) : undefined;
+      } catch {
+        v = undefined;
+      }
+      const row = v !== null && typeof v === 'object' && !Array.isArray(v) ? ((v as { record?: unknown }).record ?? v) : undefined;
+      if (row !== null && typeof row === 'object' && !Array.isArray(row)) yield row as Record<string, unknown>;
+      else skipped.lines += 1;
+    }
+    return;
+  }
+  let header: string[] | null = null;
+  for await (const item of csvRecords(body)) {
+    if ('violations' in item) {
+      skipped.lines += 1;
+      return;
+    }
+    if (header === null) header = item.record.map((h) => h.trim());
+    else yield Object.fromEntries(header.map((h, i) => [h, item.record[i] ?? null]));
+  }
 }

@@ -154,40 +154,60 @@ export const binomialTail = (n: number, k: number): number => {
 };
 
 /**
- * Which candidate a suspect extract (rows as parsed from CSV or NDJSON, columns by item name) came
- * from: each candidate scored, best first; `named` for the best one when an innocent recipient
- * would score as high with probability below TRACE_THRESHOLD.
+ * The votes of a suspect extract (rows as parsed from CSV or NDJSON, columns by item name), row by
+ * row, so an extract of any size is traced in constant memory; `scores` ranks candidates: best
+ * first, `named` for the best one when an innocent recipient would score as high with probability
+ * below TRACE_THRESHOLD and no other candidate ties it.
  */
-export const traceLeak = (
-  rows: Iterable<Record<string, unknown>>,
-  items: readonly { name: string; rule: MaskingRule }[],
-  secret: Uint8Array,
-  candidates: readonly TraceCandidate[],
-): TraceScore[] => {
+export const leakVotes = (items: readonly { name: string; rule: MaskingRule }[], secret: Uint8Array) => {
   const votes = Array.from({ length: FINGERPRINT_BITS }, () => [0, 0]);
   const key = positionKey(secret);
   const carriers = items.flatMap((i) => {
     const kind = carrierOf(i.rule);
     return kind === null ? [] : [[i.name, kind] as const];
   });
-  for (const row of rows) {
-    for (const [name, kind] of carriers) {
-      const v = row[name];
-      if (!carries(kind, v)) continue;
-      const bit = read(kind, v);
-      if (bit === null) continue;
-      const { l, x } = position(key, name, kind, v);
-      votes[l]![bit ^ x]! += 1;
-    }
-  }
-  const majority = votes.map(([zero, one]) => (zero === one ? null : one! > zero! ? 1 : 0));
-  const voted = majority.filter((b) => b !== null).length;
-  const scores = candidates.map((c) => {
-    const fp = recipientFingerprint(secret, c.recipient);
-    const matches = majority.reduce<number>((n, b, l) => n + (b !== null && b === fp[l] ? 1 : 0), 0);
-    return { recipient: c.recipient, voted, matches, pInnocent: binomialTail(voted, matches), named: false };
-  });
-  scores.sort((a, b) => b.matches - a.matches || a.recipient.localeCompare(b.recipient));
-  if (scores.length > 0 && scores[0]!.pInnocent < TRACE_THRESHOLD && (scores.length === 1 || scores[1]!.matches < scores[0]!.matches)) scores[0]!.named = true;
-  return scores;
+  let rows = 0;
+  let marks = 0;
+  return {
+    add(row: Record<string, unknown>): void {
+      rows += 1;
+      for (const [name, kind] of carriers) {
+        const v = row[name];
+        if (!carries(kind, v)) continue;
+        const bit = read(kind, v);
+        if (bit === null) continue;
+        const { l, x } = position(key, name, kind, v);
+        votes[l]![bit ^ x]! += 1;
+        marks += 1;
+      }
+    },
+    /** Rows read and fingerprint marks found in them. */
+    get read(): { rows: number; marks: number } {
+      return { rows, marks };
+    },
+    scores(candidates: readonly TraceCandidate[]): TraceScore[] {
+      const majority = votes.map(([zero, one]) => (zero === one ? null : one! > zero! ? 1 : 0));
+      const voted = majority.filter((b) => b !== null).length;
+      const scores = candidates.map((c) => {
+        const fp = recipientFingerprint(secret, c.recipient);
+        const matches = majority.reduce<number>((n, b, l) => n + (b !== null && b === fp[l] ? 1 : 0), 0);
+        return { recipient: c.recipient, voted, matches, pInnocent: binomialTail(voted, matches), named: false };
+      });
+      scores.sort((a, b) => b.matches - a.matches || a.recipient.localeCompare(b.recipient));
+      if (scores.length > 0 && scores[0]!.pInnocent < TRACE_THRESHOLD && (scores.length === 1 || scores[1]!.matches < scores[0]!.matches)) scores[0]!.named = true;
+      return scores;
+    },
+  };
+};
+
+/** Which candidate a suspect extract came from (leakVotes over rows held in memory). */
+export const traceLeak = (
+  rows: Iterable<Record<string, unknown>>,
+  items: readonly { name: string; rule: MaskingRule }[],
+  secret: Uint8Array,
+  candidates: readonly TraceCandidate[],
+): TraceScore[] => {
+  const votes = leakVotes(items, secret);
+  for (const row of rows) votes.add(row);
+  return votes.scores(candidates);
 };

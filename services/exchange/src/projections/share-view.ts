@@ -23,6 +23,12 @@ export class Shares {
     this.#db = db;
   }
 
+  /** The shares of an entry that were approved at some point: every share the exchange could have delivered to. */
+  async delivered(entryId: string): Promise<ShareGrant[]> {
+    const rows = await this.#db.orm.em.fork().find(ShareView, { entryId, shareState: { $in: ['APPROVED', 'ACTIVE', 'SUSPENDED', 'TERMINATED', 'ENDED'] } }, { orderBy: { shareId: 'asc' } });
+    return rows.map((r) => r.state as unknown as ShareGrant);
+  }
+
   /** The share as the exchange knows it; null when no request event named it yet. */
   async get(shareId: string): Promise<ShareGrant | null> {
     const row = await this.#db.orm.em.fork().findOne(ShareView, { shareId });
