@@ -4,6 +4,7 @@ import { ExchangeEventNamespace } from '@govmesh/contracts/avro';
 import { GovError, ServiceRuntime, topics, type Clock, type Logger, type OutboxRelay } from '@govmesh/backbone';
 import { exchangeGrpcService } from './api/grpc.ts';
 import { exchangeRoutes } from './api/rest.ts';
+import { pushRoutes } from './api/push-routes.ts';
 import { fileDeliveryRoutes } from './api/file-routes.ts';
 import { ExchangeCommands } from './commands/exchange-commands.ts';
 import { FileDeliveries, fileDeliveryMigrations } from './commands/file-deliveries.ts';
@@ -12,6 +13,7 @@ import { datasetDecider } from './domain/dataset.ts';
 import { deliveryDecider } from './domain/delivery.ts';
 import { shareFileDecider } from './domain/share-file.ts';
 import { assertFileDeliveryConfig, fileSigningKey } from './file-delivery-config.ts';
+import { BatchPush, pushMigrations, pushSharePlatforms } from './events/batch-push.ts';
 import { SCHEMA, exchangeTopics } from './events/topics.ts';
 import { EntryCatalog, catalogViewProjection } from './projections/catalog-view.ts';
 import { DatasetQueries } from './projections/dataset-queries.ts';
@@ -52,7 +54,7 @@ export const startExchangeService = async (config: ExchangeConfig, overrides: { 
   const rt = await ServiceRuntime.start(config, {
     ...overrides,
     schema: SCHEMA,
-    migrations: [...readModelMigrations, ...fileDeliveryMigrations],
+    migrations: [...readModelMigrations, ...fileDeliveryMigrations, ...pushMigrations],
     entities: [EntryView, EntryVersionView, ShareView],
     // The catalog and request topics are those services'; ensured here (same spec) so this service can start first.
     topics: [t.events, t.catalog, t.request].flatMap((topic) => [{ topic }, { topic: topics.deadLetter(topic) }]),
@@ -69,8 +71,16 @@ export const startExchangeService = async (config: ExchangeConfig, overrides: { 
   const fileCommands = rt.aggregateCommands({ namespace: ExchangeEventNamespace, decider: shareFileDecider, aggregateType: 'ShareFile', topic: t.events, ingestConsumer: 'exchange-ingest' });
   const files = new FileDeliveries({ db: rt.db, commands, files: fileCommands, datasets, catalog, clock: rt.clock, maskingKey: key, signingKey: fileSigningKey(config, rt.logger), platform: rt.platform, dir: config.FILES_DIR, linkTtlSeconds: config.FILE_LINK_TTL_S });
 
+  const push = new BatchPush({
+    db: rt.db, kafka: rt.kafka, producer: rt.producer, platform: rt.platform, directory: rt.directory, commands, shares, datasets, catalog, maskingKey: key,
+    clock: rt.clock, logger: rt.logger, registry: rt.metrics.registry, batchSize: config.PUSH_BATCH, pollMs: config.PUSH_POLL_MS, stuckAfterMs: config.PUSH_STUCK_MS, failpoints: rt.failpoints,
+  });
+  rt.addCheck('push', () => push.health());
+  rt.onStop('batch push', () => push.stop());
+
   rt.project('catalog-view', [t.catalog], catalogViewProjection);
   rt.project('share-view', [t.request], shareViewProjection);
+  rt.project('push-share-platforms', [t.request], pushSharePlatforms);
   await rt.startConsumers();
 
   const { httpUrl, grpcAddress } = await rt.serve({
@@ -78,8 +88,10 @@ export const startExchangeService = async (config: ExchangeConfig, overrides: { 
     routes: async (app) => {
       await exchangeRoutes({ commands, datasets, catalog, shares, clock: rt.clock, maskingKey: key, uploadMaxBytes: config.UPLOAD_MAX_BYTES })(app);
       await fileDeliveryRoutes({ files })(app);
+      await pushRoutes({ platform: rt.platform, catalog, shares, maskingKey: key })(app);
     },
     grpc: exchangeGrpcService({ datasets, shares, edge: rt.grpcEdgeDeps }),
   });
+  push.start();
   return { httpUrl, grpcAddress, logger: rt.logger, commands, datasets, shares, relay: rt.relay, stop: () => rt.stop() };
 };

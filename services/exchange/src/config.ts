@@ -3,6 +3,9 @@ import { key, readConfig, REPO_ROOT, serviceConfigSpec, type ConfigOf } from '@g
 export const exchangeConfigSpec = {
   ...serviceConfigSpec('exchange', REPO_ROOT),
   UPLOAD_MAX_BYTES: key({ kind: 'int', default: 1024 * 1024 * 1024, min: 1024, doc: 'the largest dataset upload (bytes); a larger one is refused with 413 and nothing of it is kept' }),
+  PUSH_POLL_MS: key({ kind: 'int', default: 500, min: 10, max: 60000, doc: 'batch push: how often the shares and datasets are looked at for records to push when idle (ms)' }),
+  PUSH_BATCH: key({ kind: 'int', default: 2000, min: 1, max: 10000, doc: 'batch push: record versions per batch (one Kafka request, at most 768 KiB)' }),
+  PUSH_STUCK_MS: key({ kind: 'int', default: 60000, min: 1000, doc: "batch push: how long a share's push may keep failing before readiness reports it" }),
   MASKING_KEY_FILE: key({
     kind: 'string',
     default: '',
