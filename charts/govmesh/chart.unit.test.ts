@@ -682,6 +682,48 @@ describe('bad values are refused', () => {
   }
 });
 
+describe('DLV-02, SUS-04: batch push delivery topics read by their department only (kafka.strimzi.users.enabled)', () => {
+  const P = 'region-130000';
+  const users = (...extra: string[]) => ofKind(template(FIXTURES.regional, '--set', 'kafka.strimzi.users.enabled=true', ...extra), 'KafkaUser');
+  const acls = (u: K8sObject) => u.spec.authorization.acls as { resource: { type: string; name?: string; patternType?: string }; operations: string[] }[];
+
+  test('off by default: no KafkaUser', () => {
+    assert.equal(ofKind(template(FIXTURES.regional), 'KafkaUser').length, 0);
+    assert.equal(ofKind(template(FIXTURES.national), 'KafkaUser').length, 0);
+  });
+
+  test('SUS-04: one KafkaUser per requesting department, reading its own delivery topic and consumer groups and nothing else; none for a department that never requests', () => {
+    const all = users();
+    const dept = (id: string) => all.find((u) => u.metadata.name === `${P}-${id}`);
+    assert.equal(dept('dept-hebei-data-bureau'), undefined, 'competent, auditor, operator: no delivery topic');
+    for (const id of ['dept-hebei-public-security', 'dept-shijiazhuang-civil-affairs']) {
+      const u = dept(id)!;
+      assert.ok(u, `no KafkaUser for ${id}`);
+      assert.equal(u.apiVersion, 'kafka.strimzi.io/v1');
+      assert.equal(u.metadata.namespace, 'kafka');
+      assert.equal(u.metadata.labels?.['strimzi.io/cluster'], 'govmesh-kafka');
+      assert.deepEqual(u.spec.authentication, { type: 'scram-sha-512' });
+      assert.equal(u.spec.authorization.type, 'simple');
+      assert.deepEqual(acls(u), [
+        { resource: { type: 'topic', name: `${P}.delivery.${id}`, patternType: 'literal' }, operations: ['Read', 'Describe'] },
+        { resource: { type: 'group', name: `${P}.delivery.${id}.`, patternType: 'prefix' }, operations: ['Read'] },
+      ]);
+      assert.ok(!acls(u).some((a) => a.operations.includes('Write')), 'a department never writes');
+    }
+  });
+
+  test("the exchange's KafkaUser writes the delivery topics; tls authentication on request; a department id unfit for a KafkaUser is refused", () => {
+    const exchange = users().find((u) => u.metadata.name === `${P}-exchange`)!;
+    assert.ok(exchange);
+    const delivery = acls(exchange).find((a) => a.resource.name === `${P}.delivery.`)!;
+    assert.equal(delivery.resource.patternType, 'prefix');
+    assert.deepEqual(delivery.operations.filter((o) => ['Create', 'Write'].includes(o)), ['Create', 'Write']);
+    assert.ok(users('--set', 'kafka.strimzi.users.authentication=tls').every((u) => u.spec.authentication.type === 'tls'));
+    assert.match(templateFails(FIXTURES.regional, '--set', 'kafka.strimzi.users.enabled=true', '--set', 'platform.departments[2].id=Dept_Upper'), /department Dept_Upper: a KafkaUser needs/);
+    assert.match(templateFails(FIXTURES.regional, '--set', 'kafka.strimzi.users.authentication=plain'), /authentication/);
+  });
+});
+
 describe("the chart matches the services' code", () => {
   const services = ['catalog', 'request', 'audit', 'exchange', 'verification'].filter((s) => existsSync(join(ROOT, `services/${s}/src/config.ts`)));
   const everything = () =>
