@@ -7,6 +7,7 @@ import { exchangeRoutes } from './api/rest.ts';
 import { pushRoutes } from './api/push-routes.ts';
 import { fileDeliveryRoutes } from './api/file-routes.ts';
 import { ExchangeCommands } from './commands/exchange-commands.ts';
+import { DeliveryCalls, deliveryCallMigrations } from './commands/delivery-calls.ts';
 import { FileDeliveries, fileDeliveryMigrations } from './commands/file-deliveries.ts';
 import type { ExchangeConfig } from './config.ts';
 import { datasetDecider } from './domain/dataset.ts';
@@ -54,7 +55,7 @@ export const startExchangeService = async (config: ExchangeConfig, overrides: { 
   const rt = await ServiceRuntime.start(config, {
     ...overrides,
     schema: SCHEMA,
-    migrations: [...readModelMigrations, ...fileDeliveryMigrations, ...pushMigrations],
+    migrations: [...readModelMigrations, ...fileDeliveryMigrations, ...pushMigrations, ...deliveryCallMigrations],
     entities: [EntryView, EntryVersionView, ShareView],
     // The catalog and request topics are those services'; ensured here (same spec) so this service can start first.
     topics: [t.events, t.catalog, t.request].flatMap((topic) => [{ topic }, { topic: topics.deadLetter(topic) }]),
@@ -86,7 +87,7 @@ export const startExchangeService = async (config: ExchangeConfig, overrides: { 
   const { httpUrl, grpcAddress } = await rt.serve({
     description: 'The data plane: datasets behind published catalog entries, delivered to approved shares only (Regulation on Government Data Sharing, Arts. 22, 25, 27, 34-35).',
     routes: async (app) => {
-      await exchangeRoutes({ commands, datasets, catalog, shares, clock: rt.clock, maskingKey: key, uploadMaxBytes: config.UPLOAD_MAX_BYTES })(app);
+      await exchangeRoutes({ commands, datasets, catalog, shares, calls: new DeliveryCalls(rt.db, { callsPerMinute: config.DELIVERY_CALLS_PER_MINUTE, recordsPerDay: config.DELIVERY_RECORDS_PER_DAY }), clock: rt.clock, maskingKey: key, uploadMaxBytes: config.UPLOAD_MAX_BYTES })(app);
       await fileDeliveryRoutes({ files })(app);
       await pushRoutes({ platform: rt.platform, catalog, shares, maskingKey: key })(app);
     },

@@ -11,6 +11,8 @@ export const exchangeConfigSpec = {
     default: '',
     doc: 'file holding the platform secret (at least 32 bytes) that keys the HASH masking rule (pseudonyms); empty: the development key, if MASKING_DEV_KEY allows it',
   }),
+  DELIVERY_CALLS_PER_MINUTE: key({ kind: 'int', default: 120, min: 1, max: 100000, doc: 'DLV-07: the most delivery calls (pulls, file builds) one share may make in a minute; more are answered 429 with Retry-After' }),
+  DELIVERY_RECORDS_PER_DAY: key({ kind: 'int', default: 50_000_000, min: 1, doc: 'DLV-07: the most records one share may receive in a China day; past it calls are answered 429 until midnight' }),
   MASKING_DEV_KEY: key({ kind: 'bool', default: true, doc: 'with no MASKING_KEY_FILE, pseudonymise with a fixed development key (false in production: the service then refuses to start without a key file)' }),
   FILES_DIR: key({ kind: 'string', default: `${REPO_ROOT}.data/exchange/files`, doc: 'folder the file deliveries are built in (created at start; shared by every replica when there are several)' }),
   FILE_LINK_TTL_S: key({ kind: 'int', default: 3600, min: 60, max: 7 * 24 * 3600, doc: 'how long a file download link lives (seconds); the file is deleted once it has expired' }),

@@ -23,6 +23,8 @@ export const ERROR_TABLE = {
   GOV_ERR_PRECONDITION_FAILED: { httpStatus: 412, grpcStatus: 9 /* FAILED_PRECONDITION */, title: 'The resource is no longer at the revision the request expected', retryable: false },
   GOV_ERR_EVENT_UNDECODABLE: { httpStatus: 400, grpcStatus: 3, title: 'Event cannot be decoded', retryable: false },
   GOV_ERR_CONFIG_INVALID: { httpStatus: 500, grpcStatus: 13, title: 'Invalid configuration', retryable: false },
+  // A delivery limit (DLV-07): retry after the time the answer names (Retry-After), not at once.
+  GOV_ERR_RATE_LIMITED: { httpStatus: 429, grpcStatus: 8 /* RESOURCE_EXHAUSTED */, title: 'Delivery limit reached', retryable: true },
   GOV_ERR_UNAVAILABLE: { httpStatus: 503, grpcStatus: 14 /* UNAVAILABLE */, title: 'Temporarily unavailable', retryable: true },
   GOV_ERR_INTERNAL: { httpStatus: 500, grpcStatus: 13 /* INTERNAL */, title: 'Internal error', retryable: true },
 } as const;
@@ -39,13 +41,16 @@ export class GovError extends Error {
   readonly violations: readonly FieldViolation[];
   /** The docs/requirements.md rule the error enforces, e.g. "CAT-06". */
   readonly rule: string | undefined;
+  /** When the caller may try again (HTTP Retry-After, gRPC retry-after metadata), in seconds. */
+  readonly retryAfterSeconds: number | undefined;
 
-  constructor(code: ErrorCode, message: string, opts: { violations?: FieldViolation[]; rule?: string; cause?: unknown } = {}) {
+  constructor(code: ErrorCode, message: string, opts: { violations?: FieldViolation[]; rule?: string; cause?: unknown; retryAfterSeconds?: number } = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'GovError';
     this.code = code;
     this.violations = opts.violations ?? [];
     this.rule = opts.rule;
+    this.retryAfterSeconds = opts.retryAfterSeconds;
   }
 
   get retryable(): boolean {

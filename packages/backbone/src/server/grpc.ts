@@ -101,6 +101,7 @@ export const unary =
         if (e.violations.length > 0) md.set('x-error-fields', e.violations.map((v) => v.field).join(','));
         // The REST edge's problem+json, whole (descriptions may be any text: binary metadata, UTF-8 JSON).
         md.set('x-request-id', requestId);
+        if (e.retryAfterSeconds !== undefined) md.set('retry-after', String(e.retryAfterSeconds));
         md.set('x-problem-bin', Buffer.from(JSON.stringify({ ...toProblem(e, name), requestId }), 'utf8'));
         callback({ code: ERROR_TABLE[e.code].grpcStatus, details: e.code === 'GOV_ERR_INTERNAL' ? 'internal error' : `${e.code}: ${e.message}`, metadata: md });
       }

@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { ERROR_TABLE, GovError, inputInvalid, type FieldViolation } from '../errors/errors.ts';
+import { ERROR_TABLE, GovError, inputInvalid, type FieldViolation, asGovError } from '../errors/errors.ts';
 import { toProblem } from '../errors/problem.ts';
 import { RETRY_AFTER_SECONDS } from '../errors/unavailable.ts';
 import type { Authenticator, Principal } from '../identity/principal.ts';
@@ -65,8 +65,9 @@ export const createHttpServer = async (opts: HttpServerOptions): Promise<Fastify
   // (headers over the limit), which never reach a route.
   const sendProblem = (req: FastifyRequest, reply: FastifyReply, err: unknown) => {
     const problem = { ...toProblem(err, req.url), requestId: req.id };
-    // 503: a dependency is out of reach (readiness says which); the client is told when to retry.
-    if (problem.status === 503) void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+    // 503: a dependency is out of reach (readiness says which); 429: a delivery limit. The client is told when to retry.
+    const retryAfter = asGovError(err).retryAfterSeconds ?? (problem.status === 503 ? RETRY_AFTER_SECONDS : undefined);
+    if (retryAfter !== undefined) void reply.header('retry-after', String(retryAfter));
     if (problem.status >= 500) req.log[problem.status === 503 ? 'warn' : 'error']({ err, requestId: req.id }, 'request failed');
     void reply
       .status(problem.status)

@@ -125,7 +125,7 @@ export const documentRoute = (schema: RouteSchema, method: string, url: string, 
   for (const c of codes) byStatus.set(ERROR_TABLE[c].httpStatus, [...(byStatus.get(ERROR_TABLE[c].httpStatus) ?? []), c]);
   const response = { ...(schema['response'] as Record<string, Record<string, unknown>> | undefined) };
   for (const [status, cs] of byStatus) {
-    const description = `Problem: ${cs.map((c) => `${c} (${ERROR_TABLE[c].title})`).join('; ')}${status === 503 ? '. Retry after the Retry-After header' : ''}`;
+    const description = `Problem: ${cs.map((c) => `${c} (${ERROR_TABLE[c].title})`).join('; ')}${status === 503 || status === 429 ? '. Retry after the Retry-After header' : ''}`;
     const own = response[String(status)];
     if (own === undefined) response[String(status)] = { description, content: problemContent };
     else response[String(status)] = { ...own, description: `${String(own['description'] ?? '')}; ${description}`, content: { ...(own['content'] as object), ...problemContent } };

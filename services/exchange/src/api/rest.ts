@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { COMMAND_ERRORS, GovError, READ_ERRORS, idSchema, inputInvalid, notFound, forbidden, operation, requireRole, type Clock, type Principal } from '@govmesh/backbone';
 import type { ExchangeCommands } from '../commands/exchange-commands.ts';
+import type { DeliveryCalls } from '../commands/delivery-calls.ts';
 import { deliveredCopy } from '../domain/delivered-copy.ts';
 import type { ShareGrant } from '../domain/share.ts';
 import { copySpec, type EntryCatalog } from '../projections/catalog-view.ts';
@@ -67,6 +68,7 @@ const traceAnswer = {
     scores: { type: 'array', maxItems: 10, items: score },
   }),
 };
+const shareUsage = obj({ shareId: str, days: { type: 'array', items: obj({ day: { type: 'string', description: 'YYYY-MM-DD (China)' }, method: str, calls: int, records: int, bytes: int }) } });
 const pullLine = {
   description: 'One line of the NDJSON stream: a record (only the approved items, masked by grade) or, with changedSince, a deletion',
   anyOf: [obj({ cursor: str, record: { type: 'object' } }), obj({ cursor: str, deleted: { type: 'object' } })],
@@ -80,7 +82,7 @@ const parseCursor = (cursor: string | undefined): bigint => {
   return BigInt(cursor);
 };
 
-export const exchangeRoutes = (deps: { commands: ExchangeCommands; datasets: DatasetQueries; catalog: EntryCatalog; shares: Shares; clock: Clock; maskingKey: Uint8Array; uploadMaxBytes: number }) =>
+export const exchangeRoutes = (deps: { commands: ExchangeCommands; datasets: DatasetQueries; catalog: EntryCatalog; shares: Shares; calls: DeliveryCalls; clock: Clock; maskingKey: Uint8Array; uploadMaxBytes: number }) =>
   async (app: FastifyInstance): Promise<void> => {
     const { commands, datasets } = deps;
     // The upload's body is read by the route as a stream, never buffered by the framework.
@@ -158,15 +160,31 @@ export const exchangeRoutes = (deps: { commands: ExchangeCommands; datasets: Dat
           { tags: ['shares'], params: shareParam, response: { 200: shareGrant } },
         ),
       },
+      async (req) => readableShare(req.principal(), req.params.shareId),
+    );
+
+    app.get<{ Params: { shareId: string } }>(
+      '/v1/shares/:shareId/usage',
+      {
+        schema: operation(
+          { operationId: 'getShareUsage', summary: "A share's deliveries per China day and method: calls, records and bytes (REC-01, REC-03; what the limits of DLV-07 count)", roles: ['requester', 'provider', 'competent', 'auditor'], who: 'its parties, the competent department, auditors', errors: READ_ERRORS },
+          { tags: ['shares'], params: shareParam, response: { 200: shareUsage } },
+        ),
+      },
       async (req) => {
-        const p = req.principal();
-        const share = await deps.shares.get(req.params.shareId);
-        if (share === null) throw notFound('share', req.params.shareId);
-        const oversight = p.department.roles.includes('competent') || p.department.roles.includes('auditor');
-        if (p.department.id !== share.requester && p.department.id !== share.provider && !oversight) throw forbidden(`share ${share.shareId} is read by its parties`, 'SEC-14');
-        return share;
+        await readableShare(req.principal(), req.params.shareId);
+        return deps.calls.usage(req.params.shareId);
       },
     );
+
+    /** A share as its parties, the competent department and auditors read it (SEC-14). */
+    const readableShare = async (p: Principal, shareId: string): Promise<ShareGrant> => {
+      const share = await deps.shares.get(shareId);
+      if (share === null) throw notFound('share', shareId);
+      const oversight = p.department.roles.includes('competent') || p.department.roles.includes('auditor');
+      if (p.department.id !== share.requester && p.department.id !== share.provider && !oversight) throw forbidden(`share ${share.shareId} is read by its parties`, 'SEC-14');
+      return share;
+    };
 
     app.get<{ Params: { shareId: string }; Querystring: { cursor?: string; changedSince?: number; limit?: number } }>(
       '/v1/shares/:shareId/records',
@@ -230,15 +248,26 @@ export const exchangeRoutes = (deps: { commands: ExchangeCommands; datasets: Dat
 
     const pull = async (req: FastifyRequest<{ Params: { shareId: string }; Querystring: { cursor?: string; changedSince?: number; limit?: number } }>, reply: FastifyReply, p: Principal) => {
       let after = parseCursor(req.query.cursor);
-      const limit = req.query.limit ?? DEFAULT_PULL_LIMIT;
       const changedSince = req.query.changedSince ?? null;
       const { share, items } = await commands.deliver(p, req.params.shareId, 'API', deps.clock.now());
+      // DLV-07: a call over the share's limits is 429 with Retry-After; a stream never passes the day's volume.
+      const call = await deps.calls.admit(share.shareId, 'API', p.department.id, deps.clock.now());
+      const limit = Math.min(req.query.limit ?? DEFAULT_PULL_LIMIT, call.recordsLeft);
       const copy = await copyFor(share, items);
       const current = await datasets.current(share.entryId);
       const keyApproved = current.keyItem !== '' && items.includes(current.keyItem);
       const keyCopy = keyApproved ? await copyFor(share, [current.keyItem]) : null;
+      let sent = 0;
+      let bytes = 0;
       async function* lines(): AsyncGenerator<string> {
-        let sent = 0;
+        try {
+          yield* pages();
+        } finally {
+          // Also when the stream is cut (a suspension, the client gone): what left is what counts.
+          await deps.calls.finish(call.callId, sent, bytes, deps.clock.now());
+        }
+      }
+      async function* pages(): AsyncGenerator<string> {
         while (sent < limit) {
           const page = await datasets.page(share.entryId, after, Math.min(PAGE, limit - sent), changedSince);
           if (page.rows.length === 0) return;
@@ -252,6 +281,7 @@ export const exchangeRoutes = (deps: { commands: ExchangeCommands; datasets: Dat
             } else chunk += `${JSON.stringify({ cursor: r.seq, record: copy(r.data) })}\n`;
             sent += 1;
           }
+          bytes += Buffer.byteLength(chunk);
           yield chunk;
           // SUS-03: a share cut while its stream runs is cut here, between pages.
           await commands.recheck(p, share.shareId, 'API', deps.clock.now());
