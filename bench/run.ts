@@ -11,6 +11,7 @@ import { benchRequest } from './request.ts';
 import { benchAudit } from './audit.ts';
 import { benchExchangeDomain } from './exchange.ts';
 import { benchFileBuild } from './exchange-file.ts';
+import { benchPush } from './exchange-push.ts';
 
 const scale = Number(process.env['BENCH_SCALE'] ?? '1');
 const pgVersion = (() => {
@@ -30,4 +31,5 @@ printFigures('request: commands and events', await benchRequest(200 * scale, 8))
 printFigures('audit: ledger, checkpoints, proofs, verification', await benchAudit(20000 * scale));
 printFigures('exchange: masking, fingerprints, leak tracing (in-process)', benchExchangeDomain(100_000 * scale, 20));
 printFigures('exchange: file download (real stack)', await benchFileBuild(1_000_000 * scale));
+printFigures('exchange: batch push (real stack)', await benchPush(200_000 * scale));
 process.exit(0);
