@@ -40,6 +40,7 @@ export const ensureTopics = async (kafka: kafkajs.Kafka, topics: TopicSpec[]): P
   const admin = kafka.admin();
   await admin.connect();
   try {
+    const started = Date.now();
     const existing = new Set(await admin.listTopics());
     const missing = topics.filter((t) => !existing.has(t.topic));
     if (missing.length > 0) {
@@ -52,6 +53,15 @@ export const ensureTopics = async (kafka: kafkajs.Kafka, topics: TopicSpec[]): P
           configEntries: [{ name: 'retention.ms', value: String(t.retentionMs ?? -1) }],
         })),
       });
+      // A consumer subscribing right after the creation may ask a broker whose metadata does not
+      // know the topic yet (UNKNOWN_TOPIC_OR_PARTITION, seen on a fresh broker): wait until it does.
+      const names = missing.map((t) => t.topic);
+      for (let wait = 50; ; wait = Math.min(wait * 2, 1000)) {
+        const known = await admin.fetchTopicMetadata({ topics: names }).then((m) => m.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)), () => false);
+        if (known) break;
+        if (wait >= 1000 && Date.now() - started > 15_000) throw new Error(`topics ${names.join(', ')} were created but have no leader after 15 s`);
+        await new Promise((r) => setTimeout(r, wait));
+      }
     }
   } finally {
     await admin.disconnect();

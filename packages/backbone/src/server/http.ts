@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { ERROR_TABLE, GovError, inputInvalid, type FieldViolation, asGovError } from '../errors/errors.ts';
@@ -97,7 +97,7 @@ export const createHttpServer = async (opts: HttpServerOptions): Promise<Fastify
   const app = Fastify({
     loggerInstance: opts.logger as FastifyBaseLogger,
     // One line per request instead of fastify's two (onResponse below).
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
     routerOptions: { maxParamLength: ID_MAX_LENGTH },
     genReqId: (raw) => requestIdOf(raw.headers['x-request-id']),

@@ -58,6 +58,8 @@ test('REC-02: the ledgered records of a share are open to the competent authorit
   const app = Fastify();
   let caller: Principal = dept('x', []);
   app.decorateRequest('principal', () => caller);
+  // As the service's server does (http.ts): answers are sent as they are, the schema documents them.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   app.setErrorHandler((err, _req, reply) => {
     const e = err instanceof GovError ? err : new GovError('GOV_ERR_INTERNAL', String(err));
     void reply.status(ERROR_TABLE[e.code].httpStatus).send({ code: e.code, rule: e.rule ?? null });
