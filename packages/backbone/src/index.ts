@@ -55,7 +55,7 @@ export { idSchema, assertId, assertTypedId, typedIdSchema, ID_PREFIXES, type IdK
 export type { HttpServerOptions } from './server/http.ts';
 export type { GrpcEdgeDeps } from './server/grpc.ts';
 export { operation, problemSchema, PROBLEM_MEDIA_TYPE, TOKEN_HOWTO, COMMAND_ERRORS, READ_ERRORS, type OperationSpec } from './server/openapi.ts';
-export { unary, grpcEdge, startGrpcServer, stopGrpcServer, fromProtoEnum, toProtoEnum } from './server/grpc.ts';
+export { unary, grpcEdge, serverStream, startGrpcServer, stopGrpcServer, fromProtoEnum, toProtoEnum } from './server/grpc.ts';
 export { onShutdown } from './server/lifecycle.ts';
 export { avroToJsonSchema } from './avro/json-schema.ts';
 export type { JsonSchema } from './avro/json-schema.ts';

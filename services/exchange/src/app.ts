@@ -8,6 +8,7 @@ import { pushRoutes } from './api/push-routes.ts';
 import { fileDeliveryRoutes } from './api/file-routes.ts';
 import { ExchangeCommands } from './commands/exchange-commands.ts';
 import { DeliveryCalls, deliveryCallMigrations } from './commands/delivery-calls.ts';
+import { RecordPull } from './commands/record-pull.ts';
 import { FileDeliveries, fileDeliveryMigrations } from './commands/file-deliveries.ts';
 import type { ExchangeConfig } from './config.ts';
 import { datasetDecider } from './domain/dataset.ts';
@@ -72,6 +73,8 @@ export const startExchangeService = async (config: ExchangeConfig, overrides: { 
   const fileCommands = rt.aggregateCommands({ namespace: ExchangeEventNamespace, decider: shareFileDecider, aggregateType: 'ShareFile', topic: t.events, ingestConsumer: 'exchange-ingest' });
   const files = new FileDeliveries({ db: rt.db, commands, files: fileCommands, datasets, catalog, clock: rt.clock, maskingKey: key, signingKey: fileSigningKey(config, rt.logger), platform: rt.platform, dir: config.FILES_DIR, linkTtlSeconds: config.FILE_LINK_TTL_S });
 
+  const calls = new DeliveryCalls(rt.db, { callsPerMinute: config.DELIVERY_CALLS_PER_MINUTE, recordsPerDay: config.DELIVERY_RECORDS_PER_DAY });
+  const pull = new RecordPull({ commands, datasets, catalog, calls, clock: rt.clock, maskingKey: key });
   const push = new BatchPush({
     db: rt.db, kafka: rt.kafka, producer: rt.producer, platform: rt.platform, directory: rt.directory, commands, shares, datasets, catalog, maskingKey: key,
     clock: rt.clock, logger: rt.logger, registry: rt.metrics.registry, batchSize: config.PUSH_BATCH, pollMs: config.PUSH_POLL_MS, stuckAfterMs: config.PUSH_STUCK_MS, failpoints: rt.failpoints,
@@ -87,11 +90,11 @@ export const startExchangeService = async (config: ExchangeConfig, overrides: { 
   const { httpUrl, grpcAddress } = await rt.serve({
     description: 'The data plane: datasets behind published catalog entries, delivered to approved shares only (Regulation on Government Data Sharing, Arts. 22, 25, 27, 34-35).',
     routes: async (app) => {
-      await exchangeRoutes({ commands, datasets, catalog, shares, calls: new DeliveryCalls(rt.db, { callsPerMinute: config.DELIVERY_CALLS_PER_MINUTE, recordsPerDay: config.DELIVERY_RECORDS_PER_DAY }), clock: rt.clock, maskingKey: key, uploadMaxBytes: config.UPLOAD_MAX_BYTES })(app);
+      await exchangeRoutes({ commands, datasets, catalog, shares, calls, pull, clock: rt.clock, maskingKey: key, uploadMaxBytes: config.UPLOAD_MAX_BYTES })(app);
       await fileDeliveryRoutes({ files })(app);
       await pushRoutes({ platform: rt.platform, catalog, shares, maskingKey: key })(app);
     },
-    grpc: exchangeGrpcService({ datasets, shares, edge: rt.grpcEdgeDeps }),
+    grpc: exchangeGrpcService({ datasets, shares, pull, edge: rt.grpcEdgeDeps }),
   });
   push.start();
   return { httpUrl, grpcAddress, logger: rt.logger, commands, datasets, shares, relay: rt.relay, stop: () => rt.stop() };

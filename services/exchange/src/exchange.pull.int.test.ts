@@ -1,5 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import grpc from '@grpc/grpc-js';
+import * as pb from '@govmesh/contracts/exchange/v1';
 import { ControlledClock, openDatabase } from '@govmesh/backbone';
 import { readTopic, stackEnv, waitFor } from '@govmesh/backbone/testing';
 import { OTHER, PROVIDER, REQUESTER, approvedShare, publishEntry, startTestMesh, type TestMesh } from './testing.ts';
@@ -202,5 +204,43 @@ describe('API pull on the real stack', () => {
     assert.ok(cut, 'the stream ends in an error, not as a complete answer');
     assert.ok(received < total, `${received} of ${total} records left before the cut`);
     assert.equal((await pull(REQUESTER, shareId)).status, 403, 'and a new call is refused');
+  });
+});
+
+describe('API pull over gRPC', () => {
+  const grpcPull = (dept: string, req: Partial<pb.PullRecordsRequest>) =>
+    new Promise<{ messages: pb.PulledRecord[]; err: grpc.ServiceError | null }>((resolve) => {
+      const client = new pb.ExchangeServiceClient(m.exchange.grpcAddress, grpc.credentials.createInsecure());
+      const md = new grpc.Metadata();
+      md.set('authorization', `Bearer ${m.platform.token(dept)}`);
+      const messages: pb.PulledRecord[] = [];
+      const call = client.pullRecords({ shareId: '', cursor: '', changedSince: 0, limit: 0, ...req }, md);
+      call.on('data', (msg: pb.PulledRecord) => messages.push(msg));
+      call.on('error', (err: grpc.ServiceError) => {
+        client.close();
+        resolve({ messages, err });
+      });
+      call.on('end', () => {
+        client.close();
+        resolve({ messages, err: null });
+      });
+    });
+
+  test('DLV-02, SEC-16: the gRPC stream delivers the REST pull\'s records (same cursors, same masked and fingerprinted values), resumes from a cursor, and refuses another department', async () => {
+    const { shareId } = await setUp();
+    const rest = await pull(REQUESTER, shareId);
+    const all = await grpcPull(REQUESTER, { shareId });
+    assert.equal(all.err, null, all.err?.details);
+    assert.deepEqual(all.messages.map((x) => ({ cursor: x.cursor, record: JSON.parse(x.recordJson) as unknown })), rest.lines.map((l) => ({ cursor: l.cursor, record: l.record })));
+    assert.ok(all.messages.every((x) => x.datasetVersion === 1 && x.deletedJson === ''));
+    const rest10 = await grpcPull(REQUESTER, { shareId, cursor: all.messages[9]!.cursor, limit: 5 });
+    assert.deepEqual(rest10.messages.map((x) => x.cursor), all.messages.slice(10, 15).map((x) => x.cursor), 'resumed after the cursor, 5 records');
+    const other = await grpcPull(OTHER, { shareId });
+    assert.equal(other.err?.code, grpc.status.PERMISSION_DENIED);
+    assert.equal(other.err?.metadata.get('x-error-rule')[0], 'SUS-04');
+    assert.equal(other.messages.length, 0);
+    const bad = await grpcPull(REQUESTER, { shareId, cursor: 'abc' });
+    assert.equal(bad.err?.code, grpc.status.INVALID_ARGUMENT);
+    assert.equal(bad.err?.metadata.get('x-error-fields')[0], 'cursor');
   });
 });

@@ -64,11 +64,7 @@ export const unary =
     const requestId = requestIdOf(typeof given === 'string' ? given : undefined);
     void inSpan(`grpc ${name}`, SpanKind.SERVER, context.active(), { 'rpc.system': 'grpc', 'rpc.method': name }, async () => {
       try {
-        const auth = call.metadata.get('authorization')[0];
-        const principal = authenticator.authenticate(auth === undefined ? undefined : auth.toString());
-        // The REST edge's text rule: no NUL or lone surrogate in any field (issue 13).
-        const text = textViolations(call.request, '').map((v) => ({ ...v, field: v.field.slice(1) }));
-        if (text.length > 0) throw inputInvalid(text);
+        const principal = callPrincipal(call, authenticator);
         if (idempotency === undefined) {
           callback(null, await impl(call.request, principal));
           return;
@@ -93,17 +89,59 @@ export const unary =
         await storeAnswer(store, pre, { status: 0, body: Buffer.from(codec.responseSerialize(res)).toString('base64'), contentType: GRPC_ANSWER });
         callback(null, res);
       } catch (err) {
-        const e = asGovError(err);
-        if (e.code === 'GOV_ERR_INTERNAL') logger.error({ err, method: name, requestId }, 'grpc call failed');
-        const md = new grpc.Metadata();
-        md.set('x-error-code', e.code);
-        if (e.rule !== undefined) md.set('x-error-rule', e.rule);
-        if (e.violations.length > 0) md.set('x-error-fields', e.violations.map((v) => v.field).join(','));
-        // The REST edge's problem+json, whole (descriptions may be any text: binary metadata, UTF-8 JSON).
-        md.set('x-request-id', requestId);
-        if (e.retryAfterSeconds !== undefined) md.set('retry-after', String(e.retryAfterSeconds));
-        md.set('x-problem-bin', Buffer.from(JSON.stringify({ ...toProblem(e, name), requestId }), 'utf8'));
-        callback({ code: ERROR_TABLE[e.code].grpcStatus, details: e.code === 'GOV_ERR_INTERNAL' ? 'internal error' : `${e.code}: ${e.message}`, metadata: md });
+        callback(problemStatus(err, name, requestId, logger));
+      }
+    });
+  };
+
+/** Who calls (the `authorization` metadata), once the request passed the REST edge's text rule (no NUL or lone surrogate, issue 13). */
+const callPrincipal = (call: { metadata: grpc.Metadata; request: unknown }, authenticator: Authenticator): Principal => {
+  const auth = call.metadata.get('authorization')[0];
+  const principal = authenticator.authenticate(auth === undefined ? undefined : auth.toString());
+  const text = textViolations(call.request, '').map((v) => ({ ...v, field: v.field.slice(1) }));
+  if (text.length > 0) throw inputInvalid(text);
+  return principal;
+};
+
+/**
+ * An error as a gRPC status whose message names the field, with the stable code, rule and fields
+ * in trailing metadata, the REST edge's whole problem (x-problem-bin: UTF-8 JSON with violations
+ * and requestId), x-request-id, and retry-after when the error says when to retry.
+ */
+const problemStatus = (err: unknown, name: string, requestId: string, logger: Logger): Partial<grpc.StatusObject> => {
+  const e = asGovError(err);
+  if (e.code === 'GOV_ERR_INTERNAL') logger.error({ err, method: name, requestId }, 'grpc call failed');
+  const md = new grpc.Metadata();
+  md.set('x-error-code', e.code);
+  if (e.rule !== undefined) md.set('x-error-rule', e.rule);
+  if (e.violations.length > 0) md.set('x-error-fields', e.violations.map((v) => v.field).join(','));
+  md.set('x-request-id', requestId);
+  if (e.retryAfterSeconds !== undefined) md.set('retry-after', String(e.retryAfterSeconds));
+  md.set('x-problem-bin', Buffer.from(JSON.stringify({ ...toProblem(e, name), requestId }), 'utf8'));
+  return { code: ERROR_TABLE[e.code].grpcStatus, details: e.code === 'GOV_ERR_INTERNAL' ? 'internal error' : `${e.code}: ${e.message}`, metadata: md };
+};
+
+/**
+ * A server-streaming call with the unary edge's authentication, text rule and error mapping.
+ * `impl` writes messages through `send`, which waits while the client is slow (backpressure) and
+ * throws once the client has cancelled, so a stream stops producing for nobody.
+ */
+export const serverStream =
+  <Req, Res>(name: string, deps: GrpcEdgeDeps, impl: (req: Req, principal: Principal, send: (msg: Res) => Promise<void>) => Promise<void>): grpc.handleServerStreamingCall<Req, Res> =>
+  (call) => {
+    const given = call.metadata.get('x-request-id')[0];
+    const requestId = requestIdOf(typeof given === 'string' ? given : undefined);
+    const send = async (msg: Res): Promise<void> => {
+      if (call.cancelled) throw new Error('the client cancelled the stream');
+      if (!call.write(msg)) await new Promise<void>((resolve) => { call.once('drain', resolve); call.once('cancelled', resolve); });
+    };
+    void inSpan(`grpc ${name}`, SpanKind.SERVER, context.active(), { 'rpc.system': 'grpc', 'rpc.method': name }, async () => {
+      try {
+        await impl(call.request, callPrincipal(call, deps.authenticator), send);
+        if (!call.cancelled) call.end();
+      } catch (err) {
+        if (call.cancelled) return;
+        call.emit('error', problemStatus(err, name, requestId, deps.logger));
       }
     });
   };

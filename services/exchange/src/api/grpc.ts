@@ -1,16 +1,17 @@
 import type grpc from '@grpc/grpc-js';
 import * as pb from '@govmesh/contracts/exchange/v1';
-import { forbidden, inputInvalid, notFound, grpcEdge, type GrpcEdgeDeps } from '@govmesh/backbone';
+import { forbidden, inputInvalid, notFound, grpcEdge, serverStream, type GrpcEdgeDeps } from '@govmesh/backbone';
+import { MAX_PULL_LIMIT, type RecordPull } from '../commands/record-pull.ts';
 import type { DatasetQueries } from '../projections/dataset-queries.ts';
 import type { Shares } from '../projections/share-view.ts';
 
-/** gRPC ExchangeService: the reads of the REST API (uploads and pulls are REST streams for now). */
+/** gRPC ExchangeService: the reads of the REST API and the pull as a server stream (uploads are REST streams). */
 const id = (field: string, v: string): string => {
   if (v.trim() === '') throw inputInvalid([{ field, description: 'required' }]);
   return v;
 };
 
-export const exchangeGrpcService = (deps: { datasets: DatasetQueries; shares: Shares; edge: GrpcEdgeDeps }): { definition: typeof pb.ExchangeServiceService; implementation: grpc.UntypedServiceImplementation } => {
+export const exchangeGrpcService = (deps: { datasets: DatasetQueries; shares: Shares; pull: RecordPull; edge: GrpcEdgeDeps }): { definition: typeof pb.ExchangeServiceService; implementation: grpc.UntypedServiceImplementation } => {
   const { datasets, shares } = deps;
   const u = grpcEdge(deps.edge, pb.ExchangeServiceService);
   const impl: pb.ExchangeServiceServer = {
@@ -41,6 +42,21 @@ export const exchangeGrpcService = (deps: { datasets: DatasetQueries; shares: Sh
         periodFrom: s.periodFrom,
         periodUntil: s.periodUntil,
       };
+    }),
+    pullRecords: serverStream('PullRecords', deps.edge, async (r: pb.PullRecordsRequest, p, send: (m: pb.PulledRecord) => Promise<void>) => {
+      // proto3 has no absent ints: 0 means "not given"; a negative one is refused, not coerced.
+      if (r.changedSince < 0) throw inputInvalid([{ field: 'changed_since', description: 'a dataset version, 0 or more' }]);
+      if (r.limit < 0 || r.limit > MAX_PULL_LIMIT) throw inputInvalid([{ field: 'limit', description: `0 (the default) to ${MAX_PULL_LIMIT}` }]);
+      const opened = await deps.pull.open(p, { shareId: id('share_id', r.shareId), cursor: r.cursor, changedSince: r.changedSince === 0 ? null : r.changedSince, limit: r.limit === 0 ? undefined : r.limit, cursorField: 'cursor' });
+      for await (const lines of opened.pages) {
+        let bytes = 0;
+        for (const l of lines) {
+          const m = { cursor: l.cursor, recordJson: l.record === undefined ? '' : JSON.stringify(l.record), deletedJson: l.deleted === undefined ? '' : JSON.stringify(l.deleted), datasetVersion: opened.datasetVersion };
+          bytes += m.recordJson.length + m.deletedJson.length;
+          await send(m);
+        }
+        opened.wrote(bytes);
+      }
     }),
   };
   return { definition: pb.ExchangeServiceService, implementation: impl as unknown as grpc.UntypedServiceImplementation };

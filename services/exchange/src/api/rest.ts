@@ -1,11 +1,11 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { COMMAND_ERRORS, GovError, READ_ERRORS, idSchema, inputInvalid, notFound, forbidden, operation, requireRole, type Clock, type Principal } from '@govmesh/backbone';
+import { COMMAND_ERRORS, GovError, READ_ERRORS, idSchema, notFound, forbidden, operation, requireRole, type Clock, type Principal } from '@govmesh/backbone';
 import type { ExchangeCommands } from '../commands/exchange-commands.ts';
 import type { DeliveryCalls } from '../commands/delivery-calls.ts';
-import { deliveredCopy } from '../domain/delivered-copy.ts';
+import { MAX_PULL_LIMIT, type RecordPull } from '../commands/record-pull.ts';
 import type { ShareGrant } from '../domain/share.ts';
-import { copySpec, type EntryCatalog } from '../projections/catalog-view.ts';
+import type { EntryCatalog } from '../projections/catalog-view.ts';
 import type { DatasetQueries } from '../projections/dataset-queries.ts';
 import type { Shares } from '../projections/share-view.ts';
 import { bounded, csvRows, extractRows, ndjsonRows } from './upload-formats.ts';
@@ -18,9 +18,6 @@ import { traceExtract } from '../projections/leak-trace.ts';
  */
 const NDJSON = 'application/x-ndjson';
 const CSV = 'text/csv';
-const PAGE = 1000;
-const DEFAULT_PULL_LIMIT = 10_000;
-const MAX_PULL_LIMIT = 100_000;
 
 const entryParam = { type: 'object', required: ['entryId'], properties: { entryId: idSchema } } as const;
 const shareParam = { type: 'object', required: ['shareId'], properties: { shareId: idSchema } } as const;
@@ -76,13 +73,8 @@ const pullLine = {
 
 const mediaType = (req: FastifyRequest): string => (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
 
-const parseCursor = (cursor: string | undefined): bigint => {
-  if (cursor === undefined || cursor === '') return 0n;
-  if (!/^(0|[1-9]\d{0,18})$/.test(cursor)) throw inputInvalid([{ field: 'querystring.cursor', description: 'a cursor from an earlier line of a pull' }]);
-  return BigInt(cursor);
-};
 
-export const exchangeRoutes = (deps: { commands: ExchangeCommands; datasets: DatasetQueries; catalog: EntryCatalog; shares: Shares; calls: DeliveryCalls; clock: Clock; maskingKey: Uint8Array; uploadMaxBytes: number }) =>
+export const exchangeRoutes = (deps: { commands: ExchangeCommands; datasets: DatasetQueries; catalog: EntryCatalog; shares: Shares; calls: DeliveryCalls; pull: RecordPull; clock: Clock; maskingKey: Uint8Array; uploadMaxBytes: number }) =>
   async (app: FastifyInstance): Promise<void> => {
     const { commands, datasets } = deps;
     // The upload's body is read by the route as a stream, never buffered by the framework.
@@ -247,49 +239,16 @@ export const exchangeRoutes = (deps: { commands: ExchangeCommands; datasets: Dat
     );
 
     const pull = async (req: FastifyRequest<{ Params: { shareId: string }; Querystring: { cursor?: string; changedSince?: number; limit?: number } }>, reply: FastifyReply, p: Principal) => {
-      let after = parseCursor(req.query.cursor);
-      const changedSince = req.query.changedSince ?? null;
-      const { share, items } = await commands.deliver(p, req.params.shareId, 'API', deps.clock.now());
-      // DLV-07: a call over the share's limits is 429 with Retry-After; a stream never passes the day's volume.
-      const call = await deps.calls.admit(share.shareId, 'API', p.department.id, deps.clock.now());
-      const limit = Math.min(req.query.limit ?? DEFAULT_PULL_LIMIT, call.recordsLeft);
-      const copy = await copyFor(share, items);
-      const current = await datasets.current(share.entryId);
-      const keyApproved = current.keyItem !== '' && items.includes(current.keyItem);
-      const keyCopy = keyApproved ? await copyFor(share, [current.keyItem]) : null;
-      let sent = 0;
-      let bytes = 0;
-      async function* lines(): AsyncGenerator<string> {
-        try {
-          yield* pages();
-        } finally {
-          // Also when the stream is cut (a suspension, the client gone): what left is what counts.
-          await deps.calls.finish(call.callId, sent, bytes, deps.clock.now());
-        }
-      }
-      async function* pages(): AsyncGenerator<string> {
-        while (sent < limit) {
-          const page = await datasets.page(share.entryId, after, Math.min(PAGE, limit - sent), changedSince);
-          if (page.rows.length === 0) return;
+      const opened = await deps.pull.open(p, { shareId: req.params.shareId, cursor: req.query.cursor, changedSince: req.query.changedSince, limit: req.query.limit, cursorField: 'querystring.cursor' });
+      async function* chunks(): AsyncGenerator<string> {
+        for await (const lines of opened.pages) {
           // One write per page, not per record.
           let chunk = '';
-          for (const r of page.rows) {
-            after = BigInt(r.seq);
-            if (r.data === null) {
-              // A deletion names its record only if the key item is approved (masked like any item).
-              if (keyCopy !== null) chunk += `${JSON.stringify({ cursor: r.seq, deleted: keyCopy({ [current.keyItem]: r.key }) })}\n`;
-            } else chunk += `${JSON.stringify({ cursor: r.seq, record: copy(r.data) })}\n`;
-            sent += 1;
-          }
-          bytes += Buffer.byteLength(chunk);
+          for (const l of lines) chunk += `${JSON.stringify(l)}\n`;
+          opened.wrote(Buffer.byteLength(chunk));
           yield chunk;
-          // SUS-03: a share cut while its stream runs is cut here, between pages.
-          await commands.recheck(p, share.shareId, 'API', deps.clock.now());
         }
       }
-      return reply.type(NDJSON).header('x-dataset-version', String(current.version)).send(Readable.from(lines()));
+      return reply.type(NDJSON).header('x-dataset-version', String(opened.datasetVersion)).send(Readable.from(chunks()));
     };
-
-    /** The delivered copy of the approved items (delivered-copy.ts), each by the entry's current definition (an item it no longer has is withheld). */
-    const copyFor = async (share: ShareGrant, names: readonly string[]) => deliveredCopy(await copySpec(deps.catalog, share, names, deps.maskingKey), share);
   };

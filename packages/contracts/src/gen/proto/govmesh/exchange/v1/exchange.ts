@@ -11,7 +11,9 @@ import {
   type ChannelCredentials,
   Client,
   type ClientOptions,
+  type ClientReadableStream,
   type ClientUnaryCall,
+  type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
   type Metadata,
@@ -22,6 +24,26 @@ import {
 export const protobufPackage = "govmesh.exchange.v1";
 
 export const protobufFileName = "govmesh/exchange/v1/exchange.proto";
+
+export interface PullRecordsRequest {
+  shareId: string;
+  /** The cursor of the last record received; empty: from the start. */
+  cursor: string;
+  /** Only records changed after this dataset version, deletions included; 0: every live record. */
+  changedSince: number;
+  /** At most this many records (0: the service's default, 10,000; at most 100,000). */
+  limit: number;
+}
+
+export interface PulledRecord {
+  cursor: string;
+  /** The record as JSON text (its items' types vary by entry): only the approved items, masked. */
+  recordJson: string;
+  /** A deletion since changed_since, named by its masked key (JSON text); then record_json is empty. */
+  deletedJson: string;
+  /** The dataset version the stream reads. */
+  datasetVersion: number;
+}
 
 export interface GetDatasetRequest {
   entryId: string;
@@ -70,6 +92,260 @@ export interface GetShareResponse {
   periodFrom: string;
   periodUntil: string;
 }
+
+function createBasePullRecordsRequest(): PullRecordsRequest {
+  return { shareId: "", cursor: "", changedSince: 0, limit: 0 };
+}
+
+export const PullRecordsRequest: MessageFns<PullRecordsRequest> = {
+  encode(message: PullRecordsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.shareId !== "") {
+      writer.uint32(10).string(message.shareId);
+    }
+    if (message.cursor !== "") {
+      writer.uint32(18).string(message.cursor);
+    }
+    if (message.changedSince !== 0) {
+      writer.uint32(24).int32(message.changedSince);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(32).int32(message.limit);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PullRecordsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePullRecordsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.shareId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.cursor = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.changedSince = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.limit = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PullRecordsRequest {
+    return {
+      shareId: isSet(object.shareId)
+        ? globalThis.String(object.shareId)
+        : isSet(object.share_id)
+        ? globalThis.String(object.share_id)
+        : "",
+      cursor: isSet(object.cursor) ? globalThis.String(object.cursor) : "",
+      changedSince: isSet(object.changedSince)
+        ? globalThis.Number(object.changedSince)
+        : isSet(object.changed_since)
+        ? globalThis.Number(object.changed_since)
+        : 0,
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+    };
+  },
+
+  toJSON(message: PullRecordsRequest): unknown {
+    const obj: any = {};
+    if (message.shareId !== "") {
+      obj.shareId = message.shareId;
+    }
+    if (message.cursor !== "") {
+      obj.cursor = message.cursor;
+    }
+    if (message.changedSince !== 0) {
+      obj.changedSince = Math.round(message.changedSince);
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PullRecordsRequest>): PullRecordsRequest {
+    return PullRecordsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PullRecordsRequest>): PullRecordsRequest {
+    const message = createBasePullRecordsRequest();
+    message.shareId = object.shareId ?? "";
+    message.cursor = object.cursor ?? "";
+    message.changedSince = object.changedSince ?? 0;
+    message.limit = object.limit ?? 0;
+    return message;
+  },
+};
+
+function createBasePulledRecord(): PulledRecord {
+  return { cursor: "", recordJson: "", deletedJson: "", datasetVersion: 0 };
+}
+
+export const PulledRecord: MessageFns<PulledRecord> = {
+  encode(message: PulledRecord, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.cursor !== "") {
+      writer.uint32(10).string(message.cursor);
+    }
+    if (message.recordJson !== "") {
+      writer.uint32(18).string(message.recordJson);
+    }
+    if (message.deletedJson !== "") {
+      writer.uint32(26).string(message.deletedJson);
+    }
+    if (message.datasetVersion !== 0) {
+      writer.uint32(32).int32(message.datasetVersion);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PulledRecord {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePulledRecord();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.cursor = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.recordJson = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.deletedJson = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.datasetVersion = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PulledRecord {
+    return {
+      cursor: isSet(object.cursor) ? globalThis.String(object.cursor) : "",
+      recordJson: isSet(object.recordJson)
+        ? globalThis.String(object.recordJson)
+        : isSet(object.record_json)
+        ? globalThis.String(object.record_json)
+        : "",
+      deletedJson: isSet(object.deletedJson)
+        ? globalThis.String(object.deletedJson)
+        : isSet(object.deleted_json)
+        ? globalThis.String(object.deleted_json)
+        : "",
+      datasetVersion: isSet(object.datasetVersion)
+        ? globalThis.Number(object.datasetVersion)
+        : isSet(object.dataset_version)
+        ? globalThis.Number(object.dataset_version)
+        : 0,
+    };
+  },
+
+  toJSON(message: PulledRecord): unknown {
+    const obj: any = {};
+    if (message.cursor !== "") {
+      obj.cursor = message.cursor;
+    }
+    if (message.recordJson !== "") {
+      obj.recordJson = message.recordJson;
+    }
+    if (message.deletedJson !== "") {
+      obj.deletedJson = message.deletedJson;
+    }
+    if (message.datasetVersion !== 0) {
+      obj.datasetVersion = Math.round(message.datasetVersion);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PulledRecord>): PulledRecord {
+    return PulledRecord.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PulledRecord>): PulledRecord {
+    const message = createBasePulledRecord();
+    message.cursor = object.cursor ?? "";
+    message.recordJson = object.recordJson ?? "";
+    message.deletedJson = object.deletedJson ?? "";
+    message.datasetVersion = object.datasetVersion ?? 0;
+    return message;
+  },
+};
 
 function createBaseGetDatasetRequest(): GetDatasetRequest {
   return { entryId: "" };
@@ -951,6 +1227,22 @@ export const ExchangeServiceService = {
     responseSerialize: (value: GetShareResponse): Buffer => Buffer.from(GetShareResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetShareResponse => GetShareResponse.decode(value),
   },
+  /**
+   * API pull (DLV-02), the REST pull's stream: the share's records, only the approved items,
+   * masked by grade and fingerprinted for the recipient (SEC-16, SEC-17); resumable by the cursor
+   * of the last message received; refused (PERMISSION_DENIED naming the share's state) unless the
+   * share is approved or active within its period of use, and cut when it is suspended (SUS-03);
+   * RESOURCE_EXHAUSTED with retry-after metadata past the share's delivery limits (DLV-07).
+   */
+  pullRecords: {
+    path: "/govmesh.exchange.v1.ExchangeService/PullRecords" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: PullRecordsRequest): Buffer => Buffer.from(PullRecordsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PullRecordsRequest => PullRecordsRequest.decode(value),
+    responseSerialize: (value: PulledRecord): Buffer => Buffer.from(PulledRecord.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PulledRecord => PulledRecord.decode(value),
+  },
 } as const;
 
 export interface ExchangeServiceServer extends UntypedServiceImplementation {
@@ -958,6 +1250,14 @@ export interface ExchangeServiceServer extends UntypedServiceImplementation {
   getDataset: handleUnaryCall<GetDatasetRequest, GetDatasetResponse>;
   /** A share as the exchange knows it from the request events (its parties only). */
   getShare: handleUnaryCall<GetShareRequest, GetShareResponse>;
+  /**
+   * API pull (DLV-02), the REST pull's stream: the share's records, only the approved items,
+   * masked by grade and fingerprinted for the recipient (SEC-16, SEC-17); resumable by the cursor
+   * of the last message received; refused (PERMISSION_DENIED naming the share's state) unless the
+   * share is approved or active within its period of use, and cut when it is suspended (SUS-03);
+   * RESOURCE_EXHAUSTED with retry-after metadata past the share's delivery limits (DLV-07).
+   */
+  pullRecords: handleServerStreamingCall<PullRecordsRequest, PulledRecord>;
 }
 
 export interface ExchangeServiceClient extends Client {
@@ -993,6 +1293,19 @@ export interface ExchangeServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetShareResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * API pull (DLV-02), the REST pull's stream: the share's records, only the approved items,
+   * masked by grade and fingerprinted for the recipient (SEC-16, SEC-17); resumable by the cursor
+   * of the last message received; refused (PERMISSION_DENIED naming the share's state) unless the
+   * share is approved or active within its period of use, and cut when it is suspended (SUS-03);
+   * RESOURCE_EXHAUSTED with retry-after metadata past the share's delivery limits (DLV-07).
+   */
+  pullRecords(request: PullRecordsRequest, options?: Partial<CallOptions>): ClientReadableStream<PulledRecord>;
+  pullRecords(
+    request: PullRecordsRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<PulledRecord>;
 }
 
 export const ExchangeServiceClient = makeGenericClientConstructor(
