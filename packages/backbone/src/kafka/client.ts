@@ -13,10 +13,22 @@ export const createKafka = (opts: { clientId: string; brokers: string[]; logger:
     logLevel: logLevel.WARN,
     logCreator: () => (entry) => {
       const { message, ...extra } = entry.log;
-      const level = entry.level <= logLevel.ERROR ? 'error' : entry.level === logLevel.WARN ? 'warn' : 'debug';
-      opts.logger[level]({ kafka: extra, namespace: entry.namespace }, message);
+      opts.logger[kafkaLogLevel(entry.level, extra)]({ kafka: extra, namespace: entry.namespace }, message);
     },
   });
+
+/**
+ * The level a kafkajs log line gets. kafkajs logs every error response of the broker at ERROR,
+ * including the answer to a topic creation another service won the race for (services ensure the
+ * topics they share at start; kafkajs then treats "already exists" as success): that is warm-up
+ * chatter, not an error an operator must act on (issue 13), so it is debug. A creation that really
+ * fails still fails ensureTopics, and the service's start reports that.
+ */
+export const kafkaLogLevel = (level: number, extra: Record<string, unknown>): 'error' | 'warn' | 'debug' => {
+  // extra.error is kafkajs's summary of the failed response.
+  if (extra['error'] === 'Topic creation errors') return 'debug';
+  return level <= logLevel.ERROR ? 'error' : level === logLevel.WARN ? 'warn' : 'debug';
+};
 
 /** Idempotent producer (acks=all is implied): broker-side dedupe of retried batches, in order. */
 export const createProducer = (kafka: kafkajs.Kafka): kafkajs.Producer =>
