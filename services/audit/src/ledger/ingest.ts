@@ -50,7 +50,9 @@ export class LedgerIngest {
   #consumer: kafkajs.Consumer | undefined;
   readonly #loop: BatchLoop;
   #rescan: NodeJS.Timeout | undefined;
-  #restarting: Promise<void> | undefined;
+  /** A rescan in flight (one at a time); stop waits for it. */
+  #rescanning: Promise<string[]> | undefined;
+  #stopping = false;
 
   constructor(opts: LedgerIngestOptions) {
     this.#o = opts;
@@ -78,8 +80,10 @@ export class LedgerIngest {
 
   /** Stops consuming, appends what is already stable, and lets go of Kafka. */
   async stop(): Promise<void> {
+    this.#stopping = true;
     if (this.#rescan !== undefined) clearInterval(this.#rescan);
-    await this.#restarting;
+    // A rescan in flight may be about to start a new consumer: wait for it, so none outlives the stop.
+    await this.#rescanning?.catch(() => undefined);
     await this.#consumer?.disconnect();
     await this.#loop.stop();
     // What is stable now is appended; the rest is read again from Kafka at the next start.
@@ -89,18 +93,23 @@ export class LedgerIngest {
 
   /** Looks for new event topics; re-subscribes when there are. Returns the new ones. */
   async rescan(): Promise<string[]> {
-    const fresh = (await this.#matchingTopics()).filter((t) => !this.#topics.has(t));
-    if (fresh.length === 0) return [];
-    this.#o.logger.info({ topics: fresh }, 'new event topics: re-subscribing');
-    await this.#trackTopics(fresh);
-    this.#restarting = (async () => {
-      await this.#consumer?.disconnect();
-      this.#paused.clear();
-      await this.#startConsumer();
+    if (this.#stopping) return [];
+    this.#rescanning ??= (async () => {
+      try {
+        const fresh = (await this.#matchingTopics()).filter((t) => !this.#topics.has(t));
+        if (fresh.length === 0 || this.#stopping) return [];
+        this.#o.logger.info({ topics: fresh }, 'new event topics: re-subscribing');
+        await this.#trackTopics(fresh);
+        if (this.#stopping) return [];
+        await this.#consumer?.disconnect();
+        this.#paused.clear();
+        await this.#startConsumer();
+        return fresh;
+      } finally {
+        this.#rescanning = undefined;
+      }
     })();
-    await this.#restarting;
-    this.#restarting = undefined;
-    return fresh;
+    return this.#rescanning;
   }
 
   async #matchingTopics(): Promise<string[]> {
