@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { parse } from 'csv-parse';
+import { CsvError, parse } from 'csv-parse';
 import { GovError, type FieldViolation } from '@govmesh/backbone';
 import { checkRow, csvHeaderViolations, csvRow, type FieldSpec, type Row } from '../domain/records.ts';
 
@@ -123,10 +123,10 @@ export async function* csvRecords(body: Readable | AsyncIterable<Buffer>): Async
     for await (const item of parser as AsyncIterable<{ info: { lines: number }; record: string[] }>) yield { line: item.info.lines, record: item.record };
   } catch (err) {
     if (err instanceof GovError) throw err;
-    const e = err as { code?: string; lines?: number; message: string };
-    if (typeof e.code === 'string' && e.code.startsWith('CSV_')) {
-      const line = e.lines ?? 0;
-      const description = e.code === 'CSV_MAX_RECORD_SIZE' ? `a row is at most ${MAX_ROW_BYTES} bytes` : e.message;
+    // Every csv-parse refusal (its codes are CSV_… or, in csv-parse 6+, bare like INVALID_OPENING_QUOTE) is the body's fault.
+    if (err instanceof CsvError) {
+      const line = typeof err['lines'] === 'number' ? err['lines'] : 0;
+      const description = /MAX_RECORD_SIZE$/.test(err.code) ? `a row is at most ${MAX_ROW_BYTES} bytes` : err.message;
       yield { line, violations: [{ field: `line[${line}]`, description }] };
       return;
     }
