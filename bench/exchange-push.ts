@@ -1,10 +1,9 @@
 import { performance } from 'node:perf_hooks';
-import { Readable } from 'node:stream';
 import kafkajs from 'kafkajs';
 import { ControlledClock, createProducer } from '@govmesh/backbone';
 import { stackEnv, waitFor } from '@govmesh/backbone/testing';
 import { pushableContent, topicSize } from '../services/exchange/src/push-testing.ts';
-import { PROVIDER, REQUESTER, approvedShare, publishEntry, startTestMesh } from '../services/exchange/src/testing.ts';
+import { REQUESTER, approvedShare, loadRecords, publishEntry, residents, startTestMesh } from '../services/exchange/src/testing.ts';
 import type { Figure } from './figures.ts';
 
 /**
@@ -19,20 +18,7 @@ export const benchPush = async (records: number): Promise<Figure[]> => {
   const m = await startTestMesh(new ControlledClock('2026-09-21T09:00:00+08:00'), { PUSH_BATCH: String(batch), PUSH_POLL_MS: '50' });
   try {
     const entryId = await publishEntry(m, pushableContent());
-    async function* body(): AsyncGenerator<string> {
-      for (let i = 0; i < records; i += 5000) {
-        let chunk = '';
-        for (let j = i; j < Math.min(records, i + 5000); j += 1) chunk += `${JSON.stringify({ citizen_id: `1101011990${String(j).padStart(8, '0')}`, name: `居民${j}`, household_size: (j % 5) + 1, income: 1000 + (j % 9000) })}\n`;
-        yield chunk;
-      }
-    }
-    const loaded = await fetch(`${m.exchange.httpUrl}/v1/datasets/${entryId}/records?key=citizen_id`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${m.platform.token(PROVIDER)}`, 'content-type': 'application/x-ndjson' },
-      body: Readable.toWeb(Readable.from(body())) as ReadableStream,
-      duplex: 'half',
-    } as RequestInit);
-    if (loaded.status !== 201) throw new Error(`load failed: ${loaded.status} ${await loaded.text()}`);
+    await loadRecords(m, entryId, residents(records));
     const topic = `${m.platform.id}.delivery.${REQUESTER}`;
     const t0 = performance.now();
     await approvedShare(m, entryId, { items: ['citizen_id', 'name', 'income'], shareMethod: 'BATCH' });

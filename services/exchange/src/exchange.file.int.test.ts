@@ -11,7 +11,7 @@ import { ControlledClock, REPO_ROOT } from '@govmesh/backbone';
 import { readTopic, stackEnv, waitFor } from '@govmesh/backbone/testing';
 import { fingerprintItems } from './domain/delivered-copy.ts';
 import { traceLeak } from './domain/fingerprint.ts';
-import { OTHER, PROVIDER, REQUESTER, approvedShare, publishEntry, startTestMesh, type TestMesh } from './testing.ts';
+import { OTHER, PROVIDER, REQUESTER, approvedShare, publishEntry, startTestMesh, type TestMesh, loadRecords, person } from './testing.ts';
 
 // Real Kafka and PostgreSQL. Catalog, request and exchange in-process on one test platform: a
 // provider loads its entry's records, the request service approves a share for FILE, the
@@ -29,15 +29,7 @@ after(async () => {
 });
 
 const RECORDS = 400;
-const person = (i: number) => ({ citizen_id: `11010119900307${String(i).padStart(4, '0')}`, name: `居民${i}`, household_size: (i % 5) + 1, income: 1000 + i });
-const load = async (entryId: string, rows: unknown[]) => {
-  const res = await fetch(`${m.exchange.httpUrl}/v1/datasets/${entryId}/records?key=citizen_id`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${m.platform.token(PROVIDER)}`, 'content-type': 'application/x-ndjson' },
-    body: rows.map((r) => JSON.stringify(r)).join('\n'),
-  });
-  assert.equal(res.status, 201, await res.text());
-};
+const load = (entryId: string, rows: unknown[]) => loadRecords(m, entryId, rows);
 const build = (dept: string, shareId: string, format: string) => m.as(dept).post(`/v1/shares/${shareId}/files`, { format });
 const fetchFile = async (dept: string, url: string) => {
   const res = await fetch(`${m.exchange.httpUrl}${url}`, { headers: { authorization: `Bearer ${m.platform.token(dept)}` } });

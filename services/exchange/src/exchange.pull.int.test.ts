@@ -4,7 +4,7 @@ import grpc from '@grpc/grpc-js';
 import * as pb from '@govmesh/contracts/exchange/v1';
 import { ControlledClock, openDatabase } from '@govmesh/backbone';
 import { readTopic, stackEnv, waitFor } from '@govmesh/backbone/testing';
-import { OTHER, PROVIDER, REQUESTER, approvedShare, publishEntry, startTestMesh, type TestMesh } from './testing.ts';
+import { OTHER, PROVIDER, REQUESTER, approvedShare, publishEntry, startTestMesh, type TestMesh, loadRecords, person } from './testing.ts';
 
 // Real Kafka and PostgreSQL. Catalog, request and exchange in-process on one test platform: a
 // provider loads its entry's records, the request service approves a share, the requester pulls.
@@ -18,15 +18,7 @@ after(async () => {
   await m?.stop();
 });
 
-const person = (i: number, over: Record<string, unknown> = {}) => ({ citizen_id: `11010119900307${String(i).padStart(4, '0')}`, name: `居民${i}`, household_size: (i % 5) + 1, income: 1000 + i, ...over });
-const load = async (entryId: string, rows: unknown[]) => {
-  const res = await fetch(`${m.exchange.httpUrl}/v1/datasets/${entryId}/records?key=citizen_id`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${m.platform.token(PROVIDER)}`, 'content-type': 'application/x-ndjson' },
-    body: rows.map((r) => JSON.stringify(r)).join('\n'),
-  });
-  assert.equal(res.status, 201, await res.text());
-};
+const load = (entryId: string, rows: unknown[]) => loadRecords(m, entryId, rows);
 type Line = { cursor: string; record?: Record<string, unknown>; deleted?: Record<string, unknown> };
 const pull = async (dept: string, shareId: string, query = '') => {
   const res = await fetch(`${m.exchange.httpUrl}/v1/shares/${shareId}/records${query}`, { headers: { authorization: `Bearer ${m.platform.token(dept)}` } });

@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ControlledClock } from '@govmesh/backbone';
 import { waitFor } from '@govmesh/backbone/testing';
-import { OTHER, PROVIDER, REQUESTER, approvedShare, publishEntry, startTestMesh, type TestMesh } from './testing.ts';
+import { OTHER, PROVIDER, REQUESTER, approvedShare, publishEntry, startTestMesh, type TestMesh, loadRecords, person } from './testing.ts';
 import { duplicates, pushableContent, pushedRecords, servedPushSchema, waitForPushed } from './push-testing.ts';
 
 // Real Kafka and PostgreSQL. Catalog, request and exchange in-process on one test platform: a
@@ -19,15 +19,7 @@ after(async () => {
   await m?.stop();
 });
 
-const person = (i: number, over: Record<string, unknown> = {}) => ({ citizen_id: `11010119900307${String(i).padStart(4, '0')}`, name: `居民${i}`, household_size: (i % 5) + 1, income: 1000 + i, ...over });
-const load = async (entryId: string, rows: unknown[]) => {
-  const res = await fetch(`${m.exchange.httpUrl}/v1/datasets/${entryId}/records?key=citizen_id`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${m.platform.token(PROVIDER)}`, 'content-type': 'application/x-ndjson' },
-    body: rows.map((r) => JSON.stringify(r)).join('\n'),
-  });
-  assert.equal(res.status, 201, await res.text());
-};
+const load = (entryId: string, rows: unknown[]) => loadRecords(m, entryId, rows);
 const token = () => m.platform.token(REQUESTER);
 const pushed = (shareId: string, n: number) => waitForPushed(m.exchange.httpUrl, token(), shareId, n);
 const shareIn = (shareId: string, state: string) => waitFor(`${shareId} ${state} in the exchange`, async () => (await m.exchange.shares.get(shareId))?.state === state);

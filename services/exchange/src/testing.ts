@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { uuidv7, type Clock } from '@govmesh/backbone';
 import { restAs, startTestService, testPlatform, waitFor, type TestPlatform, type TestServiceOptions } from '@govmesh/backbone/testing';
 import type { CatalogEntryContent } from '@govmesh/contracts/avro';
@@ -91,3 +92,25 @@ export const approvedShare = async (m: TestMesh, entryId: string, opts: { items?
 };
 
 export type { ExchangeService };
+
+/** A resident record of gradedContent's items; `over` changes some of them. */
+export const person = (i: number, over: Record<string, unknown> = {}) => ({ citizen_id: `11010119900307${String(i).padStart(4, '0')}`, name: `居民${i}`, household_size: (i % 5) + 1, income: 1000 + i, ...over });
+
+/** The provider loads these rows (NDJSON, keyed by citizen_id); anything but 201 fails the caller. */
+export const loadRecords = async (m: TestMesh, entryId: string, rows: unknown[] | AsyncIterable<string>): Promise<void> => {
+  const res = await fetch(`${m.exchange.httpUrl}/v1/datasets/${entryId}/records?key=citizen_id`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${m.platform.token(PROVIDER)}`, 'content-type': 'application/x-ndjson' },
+    ...(Array.isArray(rows) ? { body: rows.map((r) => JSON.stringify(r)).join('\n') } : { body: Readable.toWeb(Readable.from(rows)) as ReadableStream, duplex: 'half' }),
+  } as RequestInit);
+  if (res.status !== 201) throw new Error(`load failed: ${res.status} ${await res.text()}`);
+};
+
+/** `records` residents as NDJSON chunks of 5000, for loads too large to hold (benches). */
+export async function* residents(records: number): AsyncGenerator<string> {
+  for (let i = 0; i < records; i += 5000) {
+    let chunk = '';
+    for (let j = i; j < Math.min(records, i + 5000); j += 1) chunk += `${JSON.stringify({ citizen_id: `1101011990${String(j).padStart(8, '0')}`, name: `居民${j}`, household_size: (j % 5) + 1, income: 1000 + (j % 9000) })}\n`;
+    yield chunk;
+  }
+}
